@@ -1,0 +1,1 @@
+"""Shared foundations: exceptions, clock, config loading. No domain logic lives here."""

@@ -1,0 +1,210 @@
+"""Config: defaults.yaml <- private config <- environment, validated once at start.
+
+Lower layers never read config files (DESIGN §3): a process loads a `Config` here once and passes
+values down. Every mistake (unknown key, wrong type, missing required value) fails immediately
+with one line naming the key and the file, so a typo never silently leaves a default in force.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from syscore.exceptions import ConfigError
+
+DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "sysproduction" / "config" / "defaults.yaml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SYSPROD_"
+
+# Mappings whose inner keys are the user's own (strategy names, process names...): their inner
+# keys are not checked against the defaults.
+FREE_FORM_KEYS = frozenset(
+    {
+        "strategy_list",
+        "strategy_weights",
+        "process_configuration_start_time",
+        "process_configuration_stop_time",
+        "process_configuration_previous_process",
+        "process_configuration_methods",
+        "fx_pairs",
+    }
+)
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "timeseries_store": ("parquet",),
+    "document_store": ("sqlite",),
+    "broker": ("sim",),
+}
+
+# key -> (condition key, condition value): the key must be set when the condition holds.
+CONDITIONALLY_REQUIRED: dict[str, tuple[str, str]] = {
+    "ib_ipaddress": ("broker", "ib"),
+    "ib_port": ("broker", "ib"),
+}
+
+
+class Config(Mapping[str, Any]):
+    """Read-only merged config that remembers which file each value came from."""
+
+    def __init__(self, values: dict[str, Any], sources: dict[str, str]):
+        self._values = values
+        self._sources = sources
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise ConfigError(f"config key '{key}' is not defined in {DEFAULTS_PATH}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def source_of(self, key: str) -> str:
+        """The file (or environment variable) the value of `key` came from."""
+        return self._sources.get(key, str(DEFAULTS_PATH))
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "override") -> Config:
+        """A copy with some values replaced (validated like a private config)."""
+        values = dict(self._values)
+        sources = dict(self._sources)
+        _merge_checked(values, sources, dict(overrides), source, defaults=self._values)
+        return Config(values, sources)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); check the path") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML; fix the syntax") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of key: value")
+    return loaded
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+            dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+
+
+def _check_type(key: str, default: Any, value: Any, source: str) -> Any:
+    if value is None or default is None:
+        if default is None and value is not None and not isinstance(value, str | int | float):
+            raise ConfigError(f"{source}: '{key}' must be a string, not {_type_name(value)}")
+        return value
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ConfigError(
+            f"{source}: '{key}' must be {_type_name(default)}, got {value!r}"
+        )
+    return value
+
+
+def _merge_checked(
+    values: dict[str, Any],
+    sources: dict[str, str],
+    overrides: dict[str, Any],
+    source: str,
+    defaults: Mapping[str, Any],
+    prefix: str = "",
+) -> None:
+    for key, value in overrides.items():
+        full = f"{prefix}{key}"
+        if not isinstance(key, str) or key not in defaults:
+            close = difflib.get_close_matches(str(key), [str(k) for k in defaults], n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else "; remove it"
+            raise ConfigError(f"{source}: unknown config key '{full}'{hint}")
+        default = defaults[key]
+        if isinstance(default, dict) and default and key not in FREE_FORM_KEYS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: '{full}' must be a mapping, got {value!r}")
+            merged = dict(default)
+            inner_sources: dict[str, str] = {}
+            _merge_checked(merged, inner_sources, value, source, default, prefix=f"{full}.")
+            values[key] = merged
+        else:
+            values[key] = _check_type(full, default, value, source)
+        sources[key] = source
+
+
+def _env_overrides(defaults: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    found: dict[str, tuple[Any, str]] = {}
+    for key, default in defaults.items():
+        name = ENV_PREFIX + key.upper()
+        if name in env and not isinstance(default, dict | list):
+            raw = env[name]
+            value: Any = raw if isinstance(default, str) or default is None else yaml.safe_load(raw)
+            found[key] = (value, f"environment variable {name}")
+    return found
+
+
+def default_private_config_path(data_root: Path | None) -> Path | None:
+    """The private config used when none is named: <data_root>/private_config.yaml, else the
+    project's private/private_config.yaml; None when neither exists."""
+    candidates = []
+    if data_root is not None:
+        candidates.append(Path(data_root).expanduser() / "private_config.yaml")
+    candidates.append(PROJECT_ROOT / "private" / "private_config.yaml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    private_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    defaults_path: Path = DEFAULTS_PATH,
+) -> Config:
+    """Merge defaults, the private config file (if any) and environment overrides, and validate."""
+    env = os.environ if env is None else env
+    defaults = _read_yaml(defaults_path)
+    values = dict(defaults)
+    sources: dict[str, str] = {}
+    if private_path is not None:
+        path = Path(private_path).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found; check --config / SYSPROD_CONFIG")
+        _merge_checked(values, sources, _read_yaml(path), str(path), defaults)
+    for key, (value, source) in _env_overrides(defaults, env).items():
+        _merge_checked(values, sources, {key: value}, source, defaults)
+    config = Config(values, sources)
+    _check_choices_and_requirements(config)
+    return config
+
+
+def _check_choices_and_requirements(config: Config) -> None:
+    for key, allowed in CHOICES.items():
+        if config[key] not in allowed:
+            raise ConfigError(
+                f"{config.source_of(key)}: '{key}' is {config[key]!r}; choose one of {', '.join(allowed)}"
+            )
+    for key, (cond_key, cond_value) in CONDITIONALLY_REQUIRED.items():
+        if config[cond_key] == cond_value and config[key] in (None, ""):
+            raise ConfigError(
+                f"{config.source_of(cond_key)}: '{key}' is required when {cond_key} is {cond_value}; set it"
+            )

@@ -1,0 +1,1 @@
+"""One small repository per data kind, written once against the generic stores."""

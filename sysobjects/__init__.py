@@ -1,0 +1,1 @@
+"""Pure domain values and calculations. No I/O lives here."""

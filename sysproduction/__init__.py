@@ -1,0 +1,1 @@
+"""Production: jobs, processes, process control, reports, interactive menus and the CLI."""

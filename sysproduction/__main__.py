@@ -1,0 +1,5 @@
+"""`python -m sysproduction` is the `sysprod` command."""
+
+from sysproduction.cli.main import main
+
+main()

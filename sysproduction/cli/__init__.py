@@ -1,0 +1,1 @@
+"""The `sysprod` command line."""
