@@ -41,11 +41,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "broker": ("sim",),
 }
 
+# Keys that must always hold a value.
+ALWAYS_REQUIRED = ("data_root", "base_currency")
 # key -> (condition key, condition value): the key must be set when the condition holds.
 CONDITIONALLY_REQUIRED: dict[str, tuple[str, str]] = {
     "ib_ipaddress": ("broker", "ib"),
     "ib_port": ("broker", "ib"),
 }
+# key -> other key: the key must be set whenever the other key is set.
+REQUIRED_WHEN_SET: dict[str, str] = {"email_server": "email_address"}
 
 
 class Config(Mapping[str, Any]):
@@ -202,6 +206,14 @@ def _check_choices_and_requirements(config: Config) -> None:
         if config[key] not in allowed:
             raise ConfigError(
                 f"{config.source_of(key)}: '{key}' is {config[key]!r}; choose one of {', '.join(allowed)}"
+            )
+    for key in ALWAYS_REQUIRED:
+        if config[key] in (None, ""):
+            raise ConfigError(f"{config.source_of(key)}: '{key}' is required; give it a value")
+    for key, other in REQUIRED_WHEN_SET.items():
+        if config[other] not in (None, "") and config[key] in (None, ""):
+            raise ConfigError(
+                f"{config.source_of(other)}: '{key}' is required when '{other}' is set; set it"
             )
     for key, (cond_key, cond_value) in CONDITIONALLY_REQUIRED.items():
         if config[cond_key] == cond_value and config[key] in (None, ""):

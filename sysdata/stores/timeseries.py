@@ -7,7 +7,10 @@ process leaves each series old or new, never torn.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -45,6 +48,45 @@ def merge_newer(old: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFra
     return merged, len(newer)
 
 
+_INDEX_META = b"sysprod_index"
+
+
+def frame_to_table(frame: pd.DataFrame, what: str) -> pa.Table:
+    """Arrow table with the DatetimeIndex as the first column (named in the metadata).
+
+    Built column by column from numpy: much cheaper than pandas' generic conversion, which
+    matters when an import writes thousands of small contract series.
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataValidationError(f"{what}: a time series needs a DatetimeIndex")
+    index_name = frame.index.name or "DATETIME"
+    arrays = [pa.array(frame.index.to_numpy(dtype="datetime64[ns]"))]
+    names = [index_name]
+    for column in frame.columns:
+        values = frame[column].to_numpy()
+        if values.dtype == object:
+            arrays.append(pa.array(values, type=pa.string(), from_pandas=True))
+        else:
+            arrays.append(pa.array(values, from_pandas=False))
+        names.append(str(column))
+    table = pa.Table.from_arrays(arrays, names=names)
+    return table.replace_schema_metadata({_INDEX_META: index_name.encode()})
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    meta = table.schema.metadata or {}
+    index_name = meta.get(_INDEX_META, b"DATETIME").decode()
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            columns[name] = column.to_numpy(zero_copy_only=False).astype(object)
+        else:
+            columns[name] = column.to_numpy()
+    index = pd.DatetimeIndex(columns.pop(index_name), name=index_name)
+    return pd.DataFrame(columns, index=index)
+
+
 class ParquetTimeSeriesStore:
     """TimeSeriesStore on Parquet files under `<root>/parquet`."""
 
@@ -69,16 +111,33 @@ class ParquetTimeSeriesStore:
         try:
             table = pq.read_table(path)
         except FileNotFoundError:
-            raise MissingData(f"no {kind} stored for '{key}'") from None
-        return table.to_pandas()
+            raise MissingData(
+                f"no {kind} stored for '{key}'; check the name (sysprod data list instruments) "
+                "or import it (sysprod data import-csv)"
+            ) from None
+        return table_to_frame(table)
 
     def write(self, kind: str, key: str, frame: pd.DataFrame) -> None:
-        if not isinstance(frame.index, pd.DatetimeIndex):
-            raise DataValidationError(f"{kind}/{key}: a time series needs a DatetimeIndex")
-        table = pa.Table.from_pandas(frame, preserve_index=True)
+        table = frame_to_table(frame, f"{kind}/{key}")
         atomic_write_with(
             self._path(kind, key), lambda tmp: pq.write_table(table, tmp), fsync=self._fsync
         )
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Bulk writes: skip the per-file fsync and sync the filesystem once at the end.
+
+        Each file is still replaced atomically (a killed process leaves old or new files); only
+        durability against power loss is batched.
+        """
+        saved = self._fsync
+        self._fsync = False
+        try:
+            yield
+        finally:
+            self._fsync = saved
+            if saved:
+                os.sync()
 
     def merge(self, kind: str, key: str, frame: pd.DataFrame) -> int:
         old = self.read(kind, key) if self.exists(kind, key) else None

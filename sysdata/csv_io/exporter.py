@@ -1,0 +1,71 @@
+"""Export the stores back to pysystemtrade's CSV layout (for backups a person can read, and for
+moving data to another install). An import of the export gives equal values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from syscore.fileio import atomic_write_with
+from sysdata.csv_io import layout
+from sysdata.data_blob import DataBlob
+
+
+@dataclass
+class ExportReport:
+    files: dict[str, int] = field(default_factory=dict)  # kind -> files written
+
+
+def _write_frame(path: Path, frame: pd.DataFrame, index_label: str) -> None:
+    atomic_write_with(
+        path,
+        lambda tmp: frame.to_csv(tmp, index_label=index_label, date_format=layout.DATETIME_FORMAT),
+        fsync=False,
+    )
+
+
+def export_csv_tree(data: DataBlob, dest: Path) -> ExportReport:
+    dest = Path(dest)
+    report = ExportReport()
+
+    def count(kind: str) -> None:
+        report.files[kind] = report.files.get(kind, 0) + 1
+
+    config_dir = dest / layout.CONFIG_FOLDER
+    for repo, filename in (
+        (data.instruments, layout.INSTRUMENT_CONFIG_FILE),
+        (data.roll_parameters, layout.ROLL_CONFIG_FILE),
+        (data.spread_costs, layout.SPREAD_COSTS_FILE),
+    ):
+        if len(repo.table):
+            frame = repo.table.reset_index()[repo.COLUMNS]
+            atomic_write_with(config_dir / filename, lambda tmp, f=frame: f.to_csv(tmp, index=False), fsync=False)
+            count(layout.CONFIG_FOLDER)
+    more_info = Path(layout.MORE_INFO_FILE).stem
+    if data.csv.exists("config", more_info):
+        frame = data.csv.read("config", more_info)
+        atomic_write_with(config_dir / layout.MORE_INFO_FILE, lambda tmp: frame.to_csv(tmp, index=False), fsync=False)
+        count(layout.CONFIG_FOLDER)
+
+    for pair in data.fx_prices.list():
+        _write_frame(dest / layout.FX_FOLDER / f"{pair}.csv", data.fx_prices.get(pair).to_frame("PRICE"), "DATETIME")
+        count(layout.FX_FOLDER)
+    for instrument in data.multiple_prices.list():
+        frame = data.multiple_prices.get(instrument)
+        ordered = frame[["CARRY", "CARRY_CONTRACT", "PRICE", "PRICE_CONTRACT", "FORWARD", "FORWARD_CONTRACT"]]
+        _write_frame(dest / layout.MULTIPLE_FOLDER / f"{instrument}.csv", ordered, "DATETIME")
+        count(layout.MULTIPLE_FOLDER)
+    for instrument in data.adjusted_prices.list():
+        series = data.adjusted_prices.get(instrument)
+        _write_frame(dest / layout.ADJUSTED_FOLDER / f"{instrument}.csv", series.to_frame("price"), "DATETIME")
+        count(layout.ADJUSTED_FOLDER)
+    for instrument in data.roll_calendars.list():
+        _write_frame(
+            dest / layout.ROLL_CALENDAR_FOLDER / f"{instrument}.csv",
+            data.roll_calendars.get(instrument),
+            "DATE_TIME",
+        )
+        count(layout.ROLL_CALENDAR_FOLDER)
+    return report

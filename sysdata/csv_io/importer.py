@@ -1,0 +1,273 @@
+"""Import a pysystemtrade CSV tree into the stores.
+
+Real data is messy: one bad file must not stop an import. Each file is read and validated whole
+before anything of it is written, so a rejected file leaves that series exactly as it was; every
+rejection is reported with the file, the row and the fix, and the caller exits non-zero so cron
+notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from syscore.exceptions import DataValidationError, SysprodError
+from sysdata.csv_io import layout
+from sysdata.csv_io.reader import (
+    read_adjusted_csv,
+    read_fx_csv,
+    read_multiple_csv,
+    read_raw_csv,
+    read_roll_calendar_csv,
+)
+from sysdata.data_blob import DataBlob
+from sysdata.repos.contracts import ContractRecord
+from sysobjects.contracts import ContractId
+from sysobjects.derived_contract_prices import contract_prices_from_multiple
+from sysobjects.instruments import (
+    INSTRUMENT_CSV_COLUMNS,
+    ROLL_CSV_COLUMNS,
+    SPREAD_CSV_COLUMNS,
+    InstrumentMeta,
+)
+from sysobjects.roll_parameters import RollParameters
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FileResult:
+    kind: str
+    name: str
+    path: Path
+    rows: int = 0
+    rejected: bool = False
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    results: list[FileResult] = field(default_factory=list)
+    contracts_written: int = 0
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [r for r in self.results if r.rejected]
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary_by_kind(self) -> list[tuple[str, int, int, int]]:
+        """(kind, files imported, rows imported, files rejected) per kind."""
+        kinds: dict[str, list[int]] = {}
+        for result in self.results:
+            counts = kinds.setdefault(result.kind, [0, 0, 0])
+            if result.rejected:
+                counts[2] += 1
+            else:
+                counts[0] += 1
+                counts[1] += result.rows
+        return [(kind, *counts) for kind, counts in kinds.items()]
+
+
+def list_import_files(source: Path) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """The known files of a tree, in import order, and the files of unknown kind."""
+    known: list[tuple[str, Path]] = []
+    unknown: list[Path] = []
+    for entry in sorted(source.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.name not in layout.KNOWN_TOP_LEVEL:
+            unknown.append(entry)
+    config_dir = source / layout.CONFIG_FOLDER
+    if config_dir.is_dir():
+        for entry in sorted(config_dir.iterdir()):
+            if entry.name in layout.CONFIG_FILES:
+                known.append(("config", entry))
+            elif not entry.name.startswith("."):
+                unknown.append(entry)
+    for folder in layout.PRICE_FOLDERS:
+        base = source / folder
+        if not base.is_dir():
+            continue
+        for entry in sorted(base.iterdir()):
+            if entry.is_file() and entry.suffix == ".csv":
+                known.append((folder, entry))
+            elif not entry.name.startswith("."):
+                unknown.append(entry)
+    return known, unknown
+
+
+def _merge_table(existing: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
+    """Upsert: rows of `new_rows` replace rows of `existing` with the same Instrument."""
+    kept = existing[~existing.index.isin(new_rows.index)]
+    return pd.concat([kept, new_rows]).sort_index()
+
+
+class _Importer:
+    def __init__(self, data: DataBlob, progress: Progress | None):
+        self.data = data
+        self.progress = progress or (lambda _: None)
+        self.report = ImportReport()
+
+    # --- config tables --------------------------------------------------------------------
+    def _config_rows(self, path: Path, columns: list[str], check: Callable[[pd.Series], object]) -> pd.DataFrame:
+        frame = read_raw_csv(path, string_columns=["Instrument"])
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise DataValidationError(
+                f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(columns)}"
+            )
+        frame = frame[columns]
+        good = []
+        for position, (_, row) in enumerate(frame.iterrows()):
+            try:
+                check(row)
+                good.append(position)
+            except (DataValidationError, ValueError, TypeError) as exc:
+                self.report.results.append(
+                    FileResult("config", f"{path.name} row {position + 2}", path, rejected=True,
+                               message=f"{path} row {position + 2} ({row['Instrument']}): {exc}")
+                )
+        rows = frame.iloc[good]
+        duplicated = rows["Instrument"].duplicated(keep="last")
+        return rows[~duplicated].set_index("Instrument")
+
+    def import_config(self, path: Path) -> int:
+        repo_and_check = {
+            layout.INSTRUMENT_CONFIG_FILE: (self.data.instruments, INSTRUMENT_CSV_COLUMNS, _check_instrument_row),
+            layout.ROLL_CONFIG_FILE: (self.data.roll_parameters, ROLL_CSV_COLUMNS, _check_roll_row),
+            layout.SPREAD_COSTS_FILE: (self.data.spread_costs, SPREAD_CSV_COLUMNS, _check_spread_row),
+        }
+        if path.name == layout.MORE_INFO_FILE:
+            frame = read_raw_csv(path)
+            self.data.csv.write("config", path.stem, frame)
+            return len(frame)
+        repo, columns, check = repo_and_check[path.name]
+        rows = self._config_rows(path, columns, check)
+        repo.write_table(_merge_table(repo.table, rows))
+        return len(rows)
+
+    # --- price files ----------------------------------------------------------------------
+    def _require_config(self, instrument: str, path: Path) -> None:
+        if not self.data.instruments.has(instrument):
+            raise DataValidationError(
+                f"{path}: instrument {instrument} has no row in instrumentconfig.csv; "
+                "add one (Pointsize, Currency...) and re-import"
+            )
+
+    def import_multiple(self, path: Path) -> int:
+        instrument = layout.name_of(path)
+        self._require_config(instrument, path)
+        multiple = read_multiple_csv(path)
+        per_contract = contract_prices_from_multiple(multiple)
+        self.data.multiple_prices.write(instrument, multiple)
+        for contract, prices in per_contract.items():
+            self.data.timeseries.write("contract_prices", f"{instrument}/{contract}", prices)
+        self._register_contracts(instrument, list(per_contract))
+        self.report.contracts_written += len(per_contract)
+        return len(multiple)
+
+    def _register_contracts(self, instrument: str, contracts: list[str]) -> None:
+        params = self.data.roll_parameters.get(instrument) if self.data.roll_parameters.has(instrument) else None
+        records = []
+        for contract in contracts:
+            existing = self.data.contracts.get(instrument, contract)
+            if existing is not None:
+                continue
+            expiry = params.expected_expiry(ContractId.parse(contract)).isoformat() if params else None
+            records.append(ContractRecord(instrument, contract, expiry, sampling=False))
+        self.data.contracts.put_many(records)
+
+    def import_adjusted(self, path: Path) -> int:
+        instrument = layout.name_of(path)
+        self._require_config(instrument, path)
+        prices = read_adjusted_csv(path)
+        self.data.adjusted_prices.write(instrument, prices)
+        return len(prices)
+
+    def import_fx(self, path: Path) -> int:
+        prices = read_fx_csv(path)
+        self.data.fx_prices.write(layout.name_of(path), prices)
+        return len(prices)
+
+    def import_roll_calendar(self, path: Path) -> int:
+        calendar = read_roll_calendar_csv(path)
+        self.data.roll_calendars.write(layout.name_of(path), calendar)
+        return len(calendar)
+
+    def run(self, source: Path) -> ImportReport:
+        if not source.is_dir():
+            raise SysprodError(f"{source}: not a directory; give the root of a pysystemtrade CSV tree")
+        known, unknown = list_import_files(source)
+        if not known:
+            raise SysprodError(
+                f"{source}: no pysystemtrade CSV files found; expected folders "
+                f"{', '.join(layout.PRICE_FOLDERS)} and {layout.CONFIG_FOLDER}/"
+            )
+        for path in unknown:
+            self.report.results.append(
+                FileResult("unknown", path.name, path, rejected=True,
+                           message=f"{path}: unknown kind of file; expected one of "
+                           f"{', '.join(sorted(layout.KNOWN_TOP_LEVEL - {'README.md'}))} (remove or move it)")
+            )
+        handlers = {
+            "config": self.import_config,
+            layout.FX_FOLDER: self.import_fx,
+            layout.MULTIPLE_FOLDER: self.import_multiple,
+            layout.ADJUSTED_FOLDER: self.import_adjusted,
+            layout.ROLL_CALENDAR_FOLDER: self.import_roll_calendar,
+        }
+        for kind, path in known:
+            self.progress(f"{kind}/{path.name}")
+            try:
+                rows = handlers[kind](path)
+                self.report.results.append(FileResult(kind, path.stem, path, rows=rows))
+            except DataValidationError as exc:
+                message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+                self.report.results.append(FileResult(kind, path.stem, path, rejected=True, message=message))
+        return self.report
+
+
+def _check_instrument_row(row: pd.Series) -> None:
+    InstrumentMeta(
+        instrument_code=str(row["Instrument"]),
+        description=str(row["Description"]),
+        pointsize=float(row["Pointsize"]),
+        currency=str(row["Currency"]),
+        asset_class=str(row["AssetClass"]),
+        per_block=float(row["PerBlock"]),
+        percentage=float(row["Percentage"]),
+        per_trade=float(row["PerTrade"]),
+        region=str(row["Region"]),
+    )
+
+
+def _check_roll_row(row: pd.Series) -> None:
+    RollParameters(
+        hold_roll_cycle=str(row["HoldRollCycle"]),
+        priced_roll_cycle=str(row["PricedRollCycle"]),
+        roll_offset_days=int(row["RollOffsetDays"]),
+        carry_offset=int(row["CarryOffset"]),
+        expiry_offset=int(row["ExpiryOffset"]),
+    )
+
+
+def _check_spread_row(row: pd.Series) -> None:
+    if not float(row["SpreadCost"]) >= 0:
+        raise DataValidationError(f"SpreadCost {row['SpreadCost']} must be a number >= 0")
+
+
+def import_csv_tree(data: DataBlob, source: Path, progress: Progress | None = None) -> ImportReport:
+    """Import every file of a pysystemtrade CSV tree; see the module docstring."""
+    with data.timeseries.deferred_sync(), data.csv.deferred_sync():
+        return _Importer(data, progress).run(Path(source))
+
+
+def count_import_files(source: Path) -> int:
+    """How many files an import of `source` will process (for a progress bar)."""
+    return len(list_import_files(Path(source))[0]) if Path(source).is_dir() else 0

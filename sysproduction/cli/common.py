@@ -1,0 +1,48 @@
+"""Helpers shared by CLI commands: building the DataBlob and printing tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sysdata.data_blob import DataBlob
+
+
+def blob_from_context(ctx: click.Context) -> DataBlob:
+    from sysdata.data_blob import DataBlob
+
+    obj = ctx.find_root().obj or {}
+    return DataBlob.from_data_root(obj.get("data_root"), obj.get("config"))
+
+
+def print_frame(frame: pd.DataFrame, title: str, as_csv: bool, index_label: str | None = None) -> None:
+    """A rich table for people, or CSV on stdout for machines (`--csv`)."""
+    if as_csv:
+        frame.to_csv(sys.stdout, index_label=index_label)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    show_index = index_label is not None
+    if show_index:
+        table.add_column(index_label)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for label, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = [_cell(v) for v in row]
+        table.add_row(*([str(label)] if show_index else []), *cells)
+    Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.10g}"
+    return str(value)

@@ -1,0 +1,174 @@
+"""`sysprod data`: import, export and inspect stored data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sysproduction.cli.common import blob_from_context, print_frame
+
+
+@click.group()
+def data() -> None:
+    """Import, export and inspect stored data."""
+
+
+@data.command("import-csv")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def import_csv(ctx: click.Context, source: Path, quiet: bool) -> None:
+    """Import a pysystemtrade CSV tree (csvconfig/, *_csv/ folders) into the stores.
+
+    Every rejected file is reported; everything else is imported; the exit code is 1 when
+    anything was rejected, so cron notices.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from sysdata.csv_io.importer import count_import_files, import_csv_tree
+
+    blob = blob_from_context(ctx)
+    console = Console(stderr=True)
+    total = count_import_files(source)
+    with Progress(
+        TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, disable=quiet or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("", total=total)
+        report = import_csv_tree(
+            blob, source, progress=lambda name: progress.update(task, advance=1, description=name)
+        )
+    table = Table(title=f"Import of {source} into {blob.data_root}")
+    for column in ("kind", "files", "rows", "rejected"):
+        table.add_column(column, justify="right" if column != "kind" else "left")
+    for kind, files, rows, rejected in report.summary_by_kind():
+        table.add_row(kind, str(files), f"{rows:,}", str(rejected))
+    out = Console()
+    out.print(table)
+    out.print(f"contract price series derived from multiple prices: {report.contracts_written:,}")
+    for result in report.rejected:
+        click.echo(f"rejected: {result.message}", err=True)
+    if not report.ok:
+        click.echo(f"{len(report.rejected)} file(s) rejected; everything else was imported", err=True)
+        ctx.exit(1)
+
+
+@data.command("export-csv")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_csv(ctx: click.Context, dest: Path) -> None:
+    """Write the stored data to DEST in pysystemtrade's CSV layout."""
+    from sysdata.csv_io.exporter import export_csv_tree
+
+    report = export_csv_tree(blob_from_context(ctx), dest)
+    for kind, files in sorted(report.files.items()):
+        click.echo(f"{kind}: {files} file(s)")
+    click.echo(f"exported to {dest}")
+
+
+@data.group()
+def show() -> None:
+    """Print one stored series."""
+
+
+def _tail(frame, tail: int | None):
+    return frame if tail is None or tail <= 0 else frame.tail(tail)
+
+
+_tail_option = click.option("--tail", type=int, default=20, show_default=True, help="Last N rows (0 = all).")
+_csv_option = click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout instead of a table.")
+
+
+@show.command("fx")
+@click.argument("pair")
+@_tail_option
+@_csv_option
+@click.pass_context
+def show_fx(ctx: click.Context, pair: str, tail: int, as_csv: bool) -> None:
+    """FX prices of PAIR (e.g. GBPUSD)."""
+    series = blob_from_context(ctx).fx_prices.get(pair.upper())
+    print_frame(_tail(series.to_frame("PRICE"), tail), f"FX {pair.upper()}", as_csv, "DATETIME")
+
+
+@show.command("adjusted")
+@click.argument("instrument")
+@_tail_option
+@_csv_option
+@click.pass_context
+def show_adjusted(ctx: click.Context, instrument: str, tail: int, as_csv: bool) -> None:
+    """Back-adjusted prices of INSTRUMENT."""
+    series = blob_from_context(ctx).adjusted_prices.get(instrument)
+    print_frame(_tail(series.to_frame("price"), tail), f"Adjusted prices {instrument}", as_csv, "DATETIME")
+
+
+@show.command("multiple")
+@click.argument("instrument")
+@_tail_option
+@_csv_option
+@click.pass_context
+def show_multiple(ctx: click.Context, instrument: str, tail: int, as_csv: bool) -> None:
+    """Multiple prices (PRICE, FORWARD, CARRY and their contracts) of INSTRUMENT."""
+    frame = blob_from_context(ctx).multiple_prices.get(instrument)
+    print_frame(_tail(frame, tail), f"Multiple prices {instrument}", as_csv, "DATETIME")
+
+
+@show.command("contract-prices")
+@click.argument("instrument")
+@click.argument("contract")
+@_tail_option
+@_csv_option
+@click.pass_context
+def show_contract_prices(ctx: click.Context, instrument: str, contract: str, tail: int, as_csv: bool) -> None:
+    """Daily prices of one contract, e.g. US10 20230900."""
+    from sysobjects.contracts import ContractId
+
+    contract_id = str(ContractId.parse(contract))
+    frame = blob_from_context(ctx).contract_prices.get(instrument, contract_id)
+    print_frame(_tail(frame, tail), f"{instrument} {contract_id}", as_csv, "DATETIME")
+
+
+@show.command("roll-calendar")
+@click.argument("instrument")
+@_tail_option
+@_csv_option
+@click.pass_context
+def show_roll_calendar(ctx: click.Context, instrument: str, tail: int, as_csv: bool) -> None:
+    """Roll calendar of INSTRUMENT."""
+    frame = blob_from_context(ctx).roll_calendars.get(instrument)
+    print_frame(_tail(frame, tail), f"Roll calendar {instrument}", as_csv, "DATE_TIME")
+
+
+@data.group("list")
+def list_group() -> None:
+    """List stored things."""
+
+
+@list_group.command("instruments")
+@_csv_option
+@click.pass_context
+def list_instruments(ctx: click.Context, as_csv: bool) -> None:
+    """Configured instruments with their price data coverage."""
+    import pandas as pd
+
+    blob = blob_from_context(ctx)
+    table = blob.instruments.table
+    with_prices = set(blob.multiple_prices.list())
+    adjusted = set(blob.adjusted_prices.list())
+    rows = []
+    for code in sorted(with_prices | adjusted) or sorted(table.index):
+        meta = table.loc[code] if code in table.index else None
+        rows.append(
+            {
+                "instrument": code,
+                "asset_class": "" if meta is None else meta["AssetClass"],
+                "currency": "" if meta is None else meta["Currency"],
+                "pointsize": None if meta is None else float(meta["Pointsize"]),
+                "multiple": "yes" if code in with_prices else "",
+                "adjusted": "yes" if code in adjusted else "",
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("instrument") if rows else pd.DataFrame()
+    print_frame(frame, f"Instruments ({len(rows)} with prices)", as_csv, "instrument")

@@ -1,0 +1,90 @@
+"""Config loading: defaults <- private file <- environment, and its one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from syscore.config import load_config
+from syscore.exceptions import ConfigError
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "private_config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_load_with_pysystemtrade_key_names():
+    config = load_config(env={})
+    assert config["max_price_spike"] == 8
+    assert config["base_currency"] == "USD"
+    assert config["broker"] == "sim"
+
+
+def test_private_file_overrides_defaults_and_is_remembered_as_source(tmp_path):
+    path = write(tmp_path, "max_price_spike: 6\nbase_currency: GBP\n")
+    config = load_config(path, env={})
+    assert config["max_price_spike"] == 6
+    assert config["base_currency"] == "GBP"
+    assert config.source_of("max_price_spike") == str(path)
+
+
+def test_environment_overrides_private_file(tmp_path):
+    path = write(tmp_path, "max_price_spike: 6\n")
+    config = load_config(path, env={"SYSPROD_MAX_PRICE_SPIKE": "11", "SYSPROD_EMAIL_PWD": "s3cret"})
+    assert config["max_price_spike"] == 11
+    assert config["email_pwd"] == "s3cret"
+
+
+def test_unknown_key_names_key_file_and_suggests_the_right_one(tmp_path):
+    path = write(tmp_path, "max_price_spik: 6\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    message = str(err.value)
+    assert str(path) in message and "max_price_spik" in message
+    assert "did you mean 'max_price_spike'" in message
+    assert "\n" not in message
+
+
+def test_wrong_type_names_key_and_expected_type(tmp_path):
+    path = write(tmp_path, "max_price_spike: lots\n")
+    with pytest.raises(ConfigError, match=r"'max_price_spike' must be an integer, got 'lots'"):
+        load_config(path, env={})
+
+
+def test_bool_is_not_accepted_for_a_number(tmp_path):
+    path = write(tmp_path, "ib_port: true\n")
+    with pytest.raises(ConfigError, match="ib_port"):
+        load_config(path, env={})
+
+
+def test_missing_required_value_fails(tmp_path):
+    path = write(tmp_path, "base_currency: null\n")
+    with pytest.raises(ConfigError, match=r"'base_currency' is required"):
+        load_config(path, env={})
+
+
+def test_value_required_when_another_is_set(tmp_path):
+    path = write(tmp_path, "email_address: me@example.com\n")
+    with pytest.raises(ConfigError, match=r"'email_server' is required when 'email_address' is set"):
+        load_config(path, env={})
+
+
+def test_choice_outside_the_allowed_set(tmp_path):
+    path = write(tmp_path, "timeseries_store: csv\n")
+    with pytest.raises(ConfigError, match=r"choose one of parquet"):
+        load_config(path, env={})
+
+
+def test_nested_unknown_key_is_caught(tmp_path):
+    path = write(tmp_path, "strategy_capital_allocation:\n  strategy_weight: {}\n")
+    with pytest.raises(ConfigError, match=r"strategy_capital_allocation.strategy_weight"):
+        load_config(path, env={})
+
+
+def test_invalid_yaml_and_missing_file_are_one_line(tmp_path):
+    path = write(tmp_path, "a: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path, env={})
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml", env={})
