@@ -96,7 +96,7 @@ class ParquetTimeSeriesStore:
 
     def _path(self, kind: str, key: str) -> Path:
         parts = key.split("/")
-        if not all(_KEY_PART.match(part) for part in parts) or not _KEY_PART.match(kind):
+        if not all(_KEY_PART.match(p) and p.strip(".") for p in parts) or not _KEY_PART.match(kind):
             raise DataValidationError(
                 f"time-series key '{kind}/{key}' has characters a file name cannot hold; "
                 "use letters, digits and _ . # + - & @"

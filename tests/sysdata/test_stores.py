@@ -1,0 +1,160 @@
+"""Store contract tests: Parquet time series and the SQLite document store."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from syscore.exceptions import DataValidationError, MissingData
+from sysdata.stores.documents import SqliteDocumentStore
+from sysdata.stores.timeseries import ParquetTimeSeriesStore
+
+
+def prices(start: str, values: list[float]) -> pd.DataFrame:
+    index = pd.date_range(start, periods=len(values), freq="D", name="DATETIME")
+    return pd.DataFrame({"PRICE": values}, index=index)
+
+
+# --- TimeSeriesStore ------------------------------------------------------------------------
+
+
+def test_write_read_round_trip_keeps_index_columns_and_strings(tmp_path):
+    store = ParquetTimeSeriesStore(tmp_path)
+    frame = prices("2024-01-01 23:00", [1.5, np.nan, -2.25])
+    frame["CONTRACT"] = ["20240300", None, "20240600"]
+    store.write("multiple_prices", "US10", frame)
+    back = store.read("multiple_prices", "US10")
+    frame.index = frame.index.astype("datetime64[ns]")  # stored datetimes are always ns
+    pd.testing.assert_frame_equal(back, frame, check_freq=False)
+    assert (tmp_path / "parquet" / "multiple_prices" / "US10.parquet").is_file()
+
+
+def test_merge_keeps_old_rows_and_appends_only_newer(tmp_path):
+    store = ParquetTimeSeriesStore(tmp_path)
+    store.write("fx_prices", "GBPUSD", prices("2024-01-01", [1.0, 1.1, 1.2]))
+    overlapping = prices("2024-01-02", [9.9, 9.9, 1.3, 1.4])  # first two overlap old rows
+    added = store.merge("fx_prices", "GBPUSD", overlapping)
+    back = store.read("fx_prices", "GBPUSD")["PRICE"]
+    assert added == 2
+    assert back.tolist() == [1.0, 1.1, 1.2, 1.3, 1.4]
+    assert store.merge("fx_prices", "GBPUSD", prices("2024-01-01", [5.0])) == 0
+
+
+def test_nested_keys_list_and_delete(tmp_path):
+    store = ParquetTimeSeriesStore(tmp_path)
+    for key in ("US10/20230900", "US10/20231200", "CORN/20231200"):
+        store.write("contract_prices", key, prices("2024-01-01", [1.0]))
+    assert store.keys("contract_prices") == ["CORN/20231200", "US10/20230900", "US10/20231200"]
+    store.delete("contract_prices", "US10/20230900")
+    assert not store.exists("contract_prices", "US10/20230900")
+    with pytest.raises(MissingData, match="import-csv"):
+        store.read("contract_prices", "US10/20230900")
+
+
+def test_bad_key_and_missing_index_are_refused(tmp_path):
+    store = ParquetTimeSeriesStore(tmp_path)
+    with pytest.raises(DataValidationError, match="characters"):
+        store.write("fx_prices", "../evil", prices("2024-01-01", [1.0]))
+    with pytest.raises(DataValidationError, match="DatetimeIndex"):
+        store.write("fx_prices", "GBPUSD", pd.DataFrame({"PRICE": [1.0]}))
+
+
+def test_failed_write_leaves_old_file_and_no_temp_files(tmp_path):
+    store = ParquetTimeSeriesStore(tmp_path)
+    store.write("fx_prices", "GBPUSD", prices("2024-01-01", [1.0, 1.1]))
+    bad = prices("2024-01-01", [1.0])
+    bad["PRICE"] = pd.Series([object()], index=bad.index, dtype=object)
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        store.write("fx_prices", "GBPUSD", bad)
+    assert store.read("fx_prices", "GBPUSD")["PRICE"].tolist() == [1.0, 1.1]
+    assert [p.name for p in (tmp_path / "parquet" / "fx_prices").iterdir()] == ["GBPUSD.parquet"]
+
+
+# --- DocumentStore --------------------------------------------------------------------------
+
+
+def test_put_get_find_delete(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    docs.put("contracts", "US10/20230900", {"instrument_code": "US10", "sampling": True})
+    docs.put("contracts", "US10/20231200", {"instrument_code": "US10", "sampling": False})
+    docs.put("contracts", "CORN/20231200", {"instrument_code": "CORN", "sampling": True})
+    assert docs.get("contracts", "US10/20230900") == {"instrument_code": "US10", "sampling": True}
+    assert len(docs.find("contracts", sampling=True)) == 2
+    assert docs.find("contracts", instrument_code="US10", sampling=False) == [
+        {"instrument_code": "US10", "sampling": False}
+    ]
+    assert docs.delete("contracts", "US10/20230900") is True
+    assert docs.get("contracts", "US10/20230900") is None
+    assert docs.keys("contracts") == ["CORN/20231200", "US10/20231200"]
+
+
+def test_compare_and_set_only_swaps_what_the_caller_saw(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    assert docs.compare_and_set("locks", "x", None, {"owner": 1}) is True
+    assert docs.compare_and_set("locks", "x", None, {"owner": 2}) is False
+    assert docs.compare_and_set("locks", "x", {"owner": 1}, {"owner": 3}) is True
+    assert docs.get("locks", "x") == {"owner": 3}
+
+
+def test_update_is_read_modify_write_and_can_delete(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    docs.update("counters", "n", lambda d: {"value": (d or {"value": 0})["value"] + 1})
+    docs.update("counters", "n", lambda d: {"value": d["value"] + 1})
+    assert docs.get("counters", "n") == {"value": 2}
+    docs.update("counters", "n", lambda d: None)
+    assert docs.get("counters", "n") is None
+
+
+def test_update_that_raises_changes_nothing(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    docs.put("c", "k", {"v": 1})
+
+    def boom(_doc):
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        docs.update("c", "k", boom)
+    assert docs.get("c", "k") == {"v": 1}
+    docs.put("c", "k2", {"v": 2})  # the connection is usable afterwards
+
+
+def test_ids_are_monotonic_and_insert_with_id_keys_sort(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    assert [docs.next_id("orders") for _ in range(3)] == [1, 2, 3]
+    ids = [docs.insert_with_id("logs", {"msg": str(i)}) for i in range(12)]
+    assert ids == list(range(1, 13))
+    assert [d["id"] for _, d in docs.items("logs")] == ids
+
+
+def test_not_json_able_is_a_clear_error(tmp_path):
+    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+    with pytest.raises(DataValidationError, match="JSON"):
+        docs.put("c", "k", {"when": object()})
+
+
+def _cas_increments(path: str, count: int) -> None:
+    docs = SqliteDocumentStore(path)
+    done = 0
+    while done < count:
+        current = docs.get("counters", "shared")
+        value = 0 if current is None else current["value"]
+        if docs.compare_and_set("counters", "shared", current, {"value": value + 1, "pid": os.getpid()}):
+            done += 1
+
+
+def test_two_processes_compare_and_set_increments_end_at_exactly_2000(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    SqliteDocumentStore(path)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_cas_increments, args=(path, 1000)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert SqliteDocumentStore(path).get("counters", "shared")["value"] == 2000
