@@ -14,10 +14,12 @@ from typing import Any
 
 from syscore.clock import Clock, get_clock
 from syscore.config import Config, default_private_config_path, load_config
+from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
 from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
 from sysdata.repos.roll_calendars import RollCalendars
+from sysdata.repos.roll_state import RollStates
 from sysdata.stores.csv_tables import CsvTableStore
 from sysdata.stores.documents import DocumentStore, SqliteDocumentStore
 from sysdata.stores.timeseries import ParquetTimeSeriesStore, TimeSeriesStore
@@ -112,6 +114,14 @@ class DataBlob:
     @cached_property
     def contracts(self) -> Contracts:
         return Contracts(self.documents)
+
+    @cached_property
+    def roll_states(self) -> RollStates:
+        return RollStates(self.documents)
+
+    @cached_property
+    def contract_positions(self) -> ContractPositions:
+        return ContractPositions(self.documents)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names not defined above: registered repositories, built once.

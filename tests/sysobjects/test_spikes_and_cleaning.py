@@ -50,7 +50,7 @@ def test_change_is_scaled_by_root_of_business_days_elapsed():
     assert find_spikes(history, after(history, [last + 11.0], days=4), max_spike=8) == []
     assert len(find_spikes(history, after(history, [last + 11.0], days=1), max_spike=8)) == 1
     # a weekend is not three days of risk: Friday -> Monday is one business day
-    friday = history[history.index.dayofweek == 4].index[-1]
+    friday = history[history.index.day_of_week == 4].index[-1]
     cut = history[:friday]
     monday = pd.Series([cut.iloc[-1] + 9.0], index=[friday + dt.timedelta(days=3)])
     assert len(find_spikes(cut, monday, max_spike=8)) == 1
