@@ -7,7 +7,11 @@ datetimes are timezone-naive UTC (DESIGN §7), so the clock speaks naive UTC too
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Protocol
+
+from syscore.fileio import atomic_write_text
 
 
 class Clock(Protocol):
@@ -35,6 +39,42 @@ class FixedClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
+
+
+class SharedSimClock:
+    """A simulated time kept in a small JSON file, so every process of one installation agrees.
+
+    Cron jobs and the stack handler are separate processes; when an installation runs on simulated
+    time (config `clock: simulated`), they must all see the same "now", and a command
+    (`sysprod control clock advance 1d`) moves it for all of them. Until first set, the file is
+    absent and the clock reads the wall time, so a fresh sandbox starts "today".
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def now(self) -> dt.datetime:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return WallClock().now()
+        return dt.datetime.fromisoformat(json.loads(text)["now"])
+
+    def set(self, when: dt.datetime) -> None:
+        atomic_write_text(self.path, json.dumps({"now": when.isoformat()}), fsync=False)
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.set(self.now() + delta)
+
+
+SIM_CLOCK_FILE = "sim_clock.json"
+
+
+def clock_for_installation(kind: str, data_root: Path) -> Clock:
+    """The clock an installation's config names: `wall` or `simulated` (shared via a file)."""
+    if kind == "simulated":
+        return SharedSimClock(Path(data_root) / SIM_CLOCK_FILE)
+    return WallClock()
 
 
 _default: Clock = WallClock()

@@ -39,6 +39,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "timeseries_store": ("parquet",),
     "document_store": ("sqlite",),
     "broker": ("sim",),
+    "clock": ("wall", "simulated"),
 }
 
 # Keys that must always hold a value.

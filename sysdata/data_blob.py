@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from syscore.clock import Clock, get_clock
+from syscore.clock import Clock, clock_for_installation
 from syscore.config import Config, default_private_config_path, load_config
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
@@ -61,7 +61,10 @@ class DataBlob:
 
     @property
     def clock(self) -> Clock:
-        return self._clock if self._clock is not None else get_clock()
+        """The clock given at construction, else the one the config names (wall or simulated)."""
+        if self._clock is None:
+            self._clock = clock_for_installation(self.config["clock"], self.data_root)
+        return self._clock
 
     # --- stores -----------------------------------------------------------------------------
     @cached_property
