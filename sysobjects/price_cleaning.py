@@ -45,3 +45,13 @@ def clean_bars(bars: pd.DataFrame, now: dt.datetime, rules: CleaningRules) -> Cl
     if rules.ignore_zero_volume and "VOLUME" in bars:
         drop("zero volume", bars["VOLUME"] == 0)
     return CleaningResult(bars[keep.to_numpy()], {k: v for k, v in dropped.items() if v})
+
+
+def apply_final_corrections(bars: pd.DataFrame, corrected_final: pd.Series) -> pd.DataFrame:
+    """Bars with FINAL replaced where a correction was made; OPEN, HIGH and LOW move by the same
+    amount (the bar keeps its shape around the corrected close) and VOLUME is left alone."""
+    out = bars.copy()
+    shift = (corrected_final.reindex(out.index) - out["FINAL"]).fillna(0.0)
+    for column in ("OPEN", "HIGH", "LOW", "FINAL"):
+        out[column] = out[column] + shift
+    return out

@@ -1,10 +1,13 @@
 """Spike check: is a new price implausibly far from the last one?
 
-A new value is a spike when its absolute change from the value before, scaled to one day by
-√(business days elapsed), exceeds `max_spike` × the EWMA (span 500) of absolute daily changes up to
-the value before. Only new values are judged: history is what it is. The same check serves futures
-prices and FX (unlike pysystemtrade, FX is checked too: a bad FX tick mis-sizes every position in
-that currency).
+A new value is a spike when its absolute change from the last accepted value, scaled to one day by
+√(business days elapsed, at least one), exceeds `max_spike` × the EWMA (span 500) of absolute
+daily changes (close to close, each scaled the same way) up to the day before. Only new values are
+judged: history is what it is. Series with intraday rows are judged on the same daily scale: the
+average comes from daily closes, and a move within a day is compared with a day's move (so an
+hourly series' overnight gap is not a spike, and a limit move inside one hour is judged as the
+day's move it is). The same check serves futures prices and FX (unlike pysystemtrade, FX is
+checked too: a bad FX tick mis-sizes every position in that currency).
 """
 
 from __future__ import annotations
@@ -45,21 +48,29 @@ class Spike:
         )
 
 
-def _elapsed_business_days(times: np.ndarray) -> np.ndarray:
-    """Business days between consecutive stamps, at least 1 (an intraday step counts as a day)."""
-    days = times.astype("datetime64[D]")
-    elapsed = np.busday_count(days[:-1], days[1:]).astype("float64")
-    return np.maximum(elapsed, 1.0)
+def _business_days_between(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """Business days from one date to another, at least 1 (a weekend is not three days of risk,
+    and anything within a day counts as a day)."""
+    elapsed = np.busday_count(earlier.astype("datetime64[D]"), later.astype("datetime64[D]"))
+    return np.maximum(elapsed, 1).astype("float64")
+
+
+def daily_closes(series: pd.Series) -> pd.Series:
+    """The last value of each calendar day."""
+    clean = series.dropna()
+    days = clean.index.normalize()
+    return clean[~days.duplicated(keep="last")]
 
 
 def scaled_abs_changes(series: pd.Series) -> pd.Series:
-    """|change| / sqrt(business days elapsed), on the rows after the first valid one."""
-    clean = series.dropna()
-    if len(clean) < 2:
+    """|close-to-close change| / sqrt(business days elapsed), from the second daily close on."""
+    closes = daily_closes(series)
+    if len(closes) < 2:
         return pd.Series(dtype="float64")
-    values = clean.to_numpy(dtype="float64")
-    elapsed = _elapsed_business_days(clean.index.to_numpy())
-    return pd.Series(np.abs(np.diff(values)) / np.sqrt(elapsed), index=clean.index[1:])
+    values = closes.to_numpy(dtype="float64")
+    times = closes.index.to_numpy()
+    elapsed = _business_days_between(times[:-1], times[1:])
+    return pd.Series(np.abs(np.diff(values)) / np.sqrt(elapsed), index=closes.index[1:])
 
 
 def _ewma_state(changes: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -68,26 +79,41 @@ def _ewma_state(changes: np.ndarray, alpha: float) -> tuple[float, float]:
     return float(np.dot(weights, changes)), float(weights.sum())
 
 
+def _elapsed(earlier: pd.Timestamp, later: pd.Timestamp) -> float:
+    return max(float(np.busday_count(earlier.date(), later.date())), 1.0)
+
+
 def find_spikes(existing: pd.Series, new: pd.Series, max_spike: float) -> list[Spike]:
     """Spikes among the values of `new` stamped after the last value of `existing`.
 
     Each new value is judged against the last accepted value before it and the average of the
-    accepted changes before it, so one spike neither hides nor creates others after it. History
-    needs at least two values to have an average; with less, nothing can be judged.
+    daily changes before its day (a day's close joins the average once the next day starts), so
+    one spike neither hides nor creates others after it. History needs two completed days to have
+    an average; with less, nothing can be judged.
     """
     old = existing.dropna()
     fresh = new.dropna()
     if len(old):
         fresh = fresh[fresh.index > old.index[-1]]
-    if fresh.empty or len(old) < 2:
+    if fresh.empty:
+        return []
+    closes = daily_closes(old)
+    completed = closes.iloc[:-1]  # the last stored day may still be open
+    if len(completed) < 2:
         return []
     alpha = 2.0 / (EWMA_SPAN + 1.0)
-    numerator, weight = _ewma_state(scaled_abs_changes(old).to_numpy(), alpha)
+    numerator, weight = _ewma_state(scaled_abs_changes(completed).to_numpy(), alpha)
+    close_time, close_value = completed.index[-1], float(completed.iloc[-1])
     previous_time, previous_value = old.index[-1], float(old.iloc[-1])
     spikes = []
     for time, value in fresh.items():
-        elapsed = max(float(np.busday_count(previous_time.date(), time.date())), 1.0)
-        change = abs(float(value) - previous_value) / np.sqrt(elapsed)
+        if time.normalize() != previous_time.normalize() and previous_time > close_time:
+            # the last accepted value closed its day: its change joins the average
+            day_change = abs(previous_value - close_value) / np.sqrt(_elapsed(close_time, previous_time))
+            numerator = (1.0 - alpha) * numerator + day_change
+            weight = (1.0 - alpha) * weight + 1.0
+            close_time, close_value = previous_time, previous_value
+        change = abs(float(value) - previous_value) / np.sqrt(_elapsed(previous_time, time))
         average = numerator / weight
         threshold = max_spike * average
         if change > threshold:
@@ -96,7 +122,5 @@ def find_spikes(existing: pd.Series, new: pd.Series, max_spike: float) -> list[S
                       previous_value, change, average, threshold)
             )
             continue
-        numerator = (1.0 - alpha) * numerator + change
-        weight = (1.0 - alpha) * weight + 1.0
         previous_time, previous_value = time, float(value)
     return spikes

@@ -79,3 +79,28 @@ def panama_append(
     known = adjusted.dropna()
     offset = known.iloc[-1] - old_multiple_last["PRICE"] if len(known) else 0.0
     return (new_multiple["PRICE"] + offset).rename("price")
+
+
+def extend_adjusted(adjusted: pd.Series, multiple: pd.DataFrame) -> pd.Series | None:
+    """Adjusted-price rows for the multiple-price rows stamped after the last adjusted row.
+
+    Without a roll since then the adjusted price moves exactly as PRICE does, so the new rows are
+    PRICE plus the offset seen on the last row both series priced. Returns None when a roll lies
+    among the new rows (or no common priced row exists): then the caller re-stitches the history
+    with `panama_stitch`, which only a roll (or a repair) needs. Rows with no PRICE are left out.
+    """
+    known = adjusted.dropna()
+    if known.empty:
+        return None
+    last_time = known.index[-1]
+    new = multiple[multiple.index > last_time]
+    if new.empty:
+        return pd.Series(dtype="float64", name="price", index=pd.DatetimeIndex([], name=adjusted.index.name))
+    upto = multiple[multiple.index <= last_time]
+    if upto.empty or pd.isna(upto["PRICE"].iloc[-1]) or upto.index[-1] != last_time:
+        return None
+    anchor = upto.iloc[-1]
+    if (new["PRICE_CONTRACT"] != anchor["PRICE_CONTRACT"]).any():
+        return None
+    offset = float(known.iloc[-1]) - float(anchor["PRICE"])
+    return (new["PRICE"].dropna().astype("float64") + offset).rename("price")

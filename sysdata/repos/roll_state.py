@@ -15,6 +15,9 @@ class RollStateRecord:
     state: RollState
     since: dt.datetime | None
     reason: str
+    # For Roll_Adjusted: the PRICE contract being rolled out of, so a roll interrupted half way
+    # (prices rolled, state not yet reset) is recognised and never done twice.
+    roll_from: str | None = None
 
 
 class RollStates:
@@ -29,15 +32,20 @@ class RollStates:
         if doc is None:
             return RollStateRecord(instrument, RollState.NO_ROLL, None, "never set")
         since = dt.datetime.fromisoformat(doc["since"]) if doc.get("since") else None
-        return RollStateRecord(instrument, RollState(doc["state"]), since, doc.get("reason", ""))
+        return RollStateRecord(
+            instrument, RollState(doc["state"]), since, doc.get("reason", ""), doc.get("roll_from")
+        )
 
-    def set(self, instrument: str, state: RollState, when: dt.datetime, reason: str) -> None:
+    def set(
+        self, instrument: str, state: RollState, when: dt.datetime, reason: str,
+        roll_from: str | None = None,
+    ) -> None:
         """Record a change; `since` only moves when the state really changes."""
 
         def change(doc):
             if doc is not None and doc.get("state") == state.value:
-                return {**doc, "reason": reason}
-            return {"state": state.value, "since": when.isoformat(), "reason": reason}
+                return {**doc, "reason": reason, "roll_from": roll_from or doc.get("roll_from")}
+            return {"state": state.value, "since": when.isoformat(), "reason": reason, "roll_from": roll_from}
 
         self._docs.update(self.COLLECTION, instrument, change)
 

@@ -92,3 +92,42 @@ def test_cleaning_drops_zero_future_zero_volume_and_missing_and_counts_each():
     assert result.dropped == {"missing FINAL": 1, "zero price": 1, "in the future": 1, "zero volume": 1}
     relaxed = clean_bars(bars, dt.datetime(2024, 1, 6), CleaningRules(ignore_zero_volume=False, ignore_zero_prices=False))
     assert len(relaxed.bars) == 4
+
+
+def hourly(days=40):
+    """Hourly bars 14:00-21:00 on business days: small moves within a day (0.05 an hour) and a
+    level that alternates 100 / 101 from day to day, so every close-to-close change is 1.0."""
+    stamps, values = [], []
+    for number, day in enumerate(pd.bdate_range("2024-01-01", periods=days)):
+        level = 100.0 + (number % 2)
+        for hour in range(14, 22):
+            stamps.append(day + pd.Timedelta(hours=hour))
+            values.append(level + 0.05 * (hour % 2))
+    return pd.Series(values, index=pd.DatetimeIndex(stamps))
+
+
+def test_hourly_rows_are_judged_on_a_daily_scale_and_overnight_gaps_are_not_spikes():
+    history = hourly()
+    assert scaled_abs_changes(history).tolist() == pytest.approx([1.0] * 39)
+    last_time, last = history.index[-1], history.iloc[-1]
+    next_morning = last_time + pd.offsets.BDay(1) - pd.Timedelta(hours=7)
+    # the overnight gap (20x the hourly moves) is an ordinary day's move
+    assert find_spikes(history, pd.Series([last + 1.0], index=[next_morning]), max_spike=8) == []
+    # a move inside one hour is compared with a day's move: 7.9 is not a spike, 8.1 is
+    one_hour = [last_time + pd.Timedelta(hours=1)]
+    assert find_spikes(history, pd.Series([last + 7.9], index=one_hour), max_spike=8) == []
+    spikes = find_spikes(history, pd.Series([last + 8.1], index=one_hour), max_spike=8)
+    assert len(spikes) == 1
+    assert spikes[0].average_daily_change == pytest.approx(1.0)
+    assert spikes[0].change_per_day == pytest.approx(8.1)
+
+
+def test_a_day_of_only_spikes_does_not_dilute_the_average():
+    history = steady()
+    last_time, last = history.index[-1], history.iloc[-1]
+    days = pd.bdate_range(last_time + pd.offsets.BDay(1), periods=4)
+    # three days of a stuck bad value, then a good value: each bad one is judged from the last good
+    new = pd.Series([last + 50, last + 50, last + 50, last + 1.0], index=days)
+    spikes = find_spikes(history, new, max_spike=8)
+    assert [s.value for s in spikes] == [last + 50] * 3
+    assert all(s.average_daily_change == pytest.approx(1.0) for s in spikes)

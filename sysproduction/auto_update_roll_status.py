@@ -1,0 +1,45 @@
+"""Job: set each instrument's roll state from the documented rules (`sysobjects.auto_roll`),
+logging the reason for every change. Runs nightly before update_multiple_adjusted_prices, which
+then carries out any Roll_Adjusted.
+
+Run: `sysprod run auto_update_roll_status` or `python -m sysproduction.auto_update_roll_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sysdata.data_blob import DataBlob
+from syslogdiag import log_context
+from sysobjects.auto_roll import decide_roll_state
+from sysproduction.job_summary import JobSummary
+from sysproduction.roll_status import auto_roll_settings, change_roll_state, roll_info_for
+
+log = logging.getLogger(__name__)
+
+
+def auto_update_roll_status(data: DataBlob) -> JobSummary:
+    summary = JobSummary("auto_update_roll_status")
+    settings = auto_roll_settings(data.config)
+    today = data.clock.now().date()
+    for instrument in data.multiple_prices.list():
+        with log_context(instrument_code=instrument, type="roll_status"):
+            try:
+                info = roll_info_for(data, instrument, today)
+                decision = decide_roll_state(info.situation(), settings)
+                if decision is None:
+                    summary.unchanged.append(instrument)
+                    continue
+                new_state, reason = decision
+                change_roll_state(data, instrument, new_state, f"auto: {reason}")
+                summary.updated[instrument] = f"{info.state} -> {new_state.value}: {reason}"
+            except Exception as error:  # one instrument failing never stops the others
+                log.error("%s: roll state not updated: %s", instrument, error, exc_info=True)
+                summary.failed[instrument] = str(error)
+    return summary
+
+
+if __name__ == "__main__":
+    from sysproduction.job_main import run_job_main
+
+    run_job_main(auto_update_roll_status)

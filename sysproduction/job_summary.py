@@ -1,0 +1,37 @@
+"""What a job did, per item (instrument, contract, FX pair), for the log, the CLI and reports.
+
+A daily job touches dozens of items and one bad item must not stop the rest, so the job collects
+an outcome per item and prints them together at the end: cron's echo file then shows at a glance
+what was updated, what was held back as a spike, and what failed and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class JobSummary:
+    job: str
+    updated: dict[str, str] = field(default_factory=dict)  # item -> what changed
+    unchanged: list[str] = field(default_factory=list)
+    spiked: dict[str, str] = field(default_factory=dict)  # item -> the spike, held back
+    failed: dict[str, str] = field(default_factory=dict)  # item -> error
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.spiked
+
+    def lines(self) -> list[str]:
+        head = (
+            f"{self.job}: {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.spiked)} spiked, {len(self.failed)} failed"
+        )
+        out = [head]
+        out += [f"  updated {item}: {what}" for item, what in self.updated.items()]
+        out += [f"  SPIKE   {item}: {what}" for item, what in self.spiked.items()]
+        out += [f"  FAILED  {item}: {what}" for item, what in self.failed.items()]
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())

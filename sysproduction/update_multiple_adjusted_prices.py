@@ -1,0 +1,47 @@
+"""Job: extend multiple prices from the contract prices of the current PRICE/FORWARD/CARRY
+contracts, append to adjusted prices (no re-stitch unless a roll happened), and carry out the
+Panama step for instruments in Roll_Adjusted.
+
+Run: `sysprod run update_multiple_adjusted_prices` or
+`python -m sysproduction.update_multiple_adjusted_prices`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sysdata.data_blob import DataBlob
+from syslogdiag import log_context
+from sysobjects.roll_state import RollState
+from sysproduction.job_summary import JobSummary
+from sysproduction.multiple_adjusted_updates import extend_instrument, roll_instrument
+
+log = logging.getLogger(__name__)
+
+
+def update_multiple_adjusted_prices(data: DataBlob, instruments: list[str] | None = None) -> JobSummary:
+    summary = JobSummary("update_multiple_adjusted_prices")
+    for instrument in data.multiple_prices.list():
+        if instruments is not None and instrument not in instruments:
+            continue
+        with log_context(instrument_code=instrument, type="multiple_adjusted_prices"):
+            try:
+                rows, adjusted = extend_instrument(data, instrument)
+                notes = [f"{rows} multiple row(s), {adjusted} adjusted row(s)"] if rows or adjusted else []
+                if data.roll_states.get(instrument).state is RollState.ROLL_ADJUSTED:
+                    notes.append(roll_instrument(data, instrument))
+            except Exception as error:  # one instrument failing never stops the others
+                log.error("%s: multiple/adjusted prices not updated: %s", instrument, error, exc_info=True)
+                summary.failed[instrument] = str(error)
+                continue
+            if notes:
+                summary.updated[instrument] = "; ".join(notes)
+            else:
+                summary.unchanged.append(instrument)
+    return summary
+
+
+if __name__ == "__main__":
+    from sysproduction.job_main import run_job_main
+
+    run_job_main(update_multiple_adjusted_prices)
