@@ -58,6 +58,8 @@ _ESCALATION = {
 def decide_roll_state(now: RollSituation, settings: AutoRollSettings) -> tuple[RollState, str] | None:
     """The state to move to and the reason, or None to stay."""
     flat = now.priced_position == 0
+    if now.state is RollState.ROLL_ADJUSTED:
+        return None  # already waiting for the price roll
     if flat:
         if now.days_to_roll <= 0:
             return RollState.ROLL_ADJUSTED, f"no position in the priced contract and roll date reached ({now.days_to_roll} days)"

@@ -45,3 +45,8 @@ def test_never_steps_back_and_respects_user_close_except_near_expiry():
     assert decide_roll_state(situation(state=RollState.FORCE, days_to_roll=5), SETTINGS) is None
     assert decide_roll_state(situation(state=RollState.CLOSE, days_to_roll=0), SETTINGS) is None
     assert decide_roll_state(situation(state=RollState.CLOSE, days_to_expiry=1), SETTINGS)[0] is RollState.FORCE_OUTRIGHT
+
+
+def test_an_instrument_waiting_for_its_price_roll_is_left_alone():
+    waiting = situation(days_to_roll=-2, state=RollState.ROLL_ADJUSTED)
+    assert decide_roll_state(waiting, SETTINGS) is None

@@ -23,9 +23,9 @@ def write_private_config(root: Path, **values) -> Path:
     return path
 
 
-def blob_for(root: Path, clock: FixedClock, **values) -> DataBlob:
+def blob_for(root: Path, test_clock: FixedClock, **values) -> DataBlob:
     config = load_config(write_private_config(root, **values))
-    return DataBlob(root, config, clock)
+    return DataBlob(root, config, test_clock)
 
 
 def _cut_csv(source: Path, target: Path, cut: pd.Timestamp) -> None:
