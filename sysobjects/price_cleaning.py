@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -27,24 +28,26 @@ class CleaningResult:
 
 
 def clean_bars(bars: pd.DataFrame, now: dt.datetime, rules: CleaningRules) -> CleaningResult:
-    """Drop bars that are not usable prices; report how many each rule dropped."""
-    keep = pd.Series(True, index=bars.index)
+    """Drop bars that are not usable prices; report how many each rule dropped (each bar is
+    counted under the first rule that drops it)."""
+    final = bars["FINAL"].to_numpy(dtype="float64")
+    checks: list[tuple[str, bool, np.ndarray]] = [
+        ("missing FINAL", rules.ignore_missing_final, np.isnan(final)),
+        ("zero price", rules.ignore_zero_prices, final == 0),
+        ("in the future", rules.ignore_future_prices, bars.index.to_numpy() > np.datetime64(now)),
+    ]
+    if "VOLUME" in bars:
+        checks.append(("zero volume", rules.ignore_zero_volume, bars["VOLUME"].to_numpy(dtype="float64") == 0))
+    keep = np.ones(len(bars), dtype=bool)
     dropped: dict[str, int] = {}
-
-    def drop(name: str, mask: pd.Series) -> None:
+    for name, active, mask in checks:
+        if not active:
+            continue
         newly = mask & keep
-        dropped[name] = int(newly.sum())
-        keep[newly] = False
-
-    if rules.ignore_missing_final:
-        drop("missing FINAL", bars["FINAL"].isna())
-    if rules.ignore_zero_prices:
-        drop("zero price", bars["FINAL"] == 0)
-    if rules.ignore_future_prices:
-        drop("in the future", pd.Series(bars.index > pd.Timestamp(now), index=bars.index))
-    if rules.ignore_zero_volume and "VOLUME" in bars:
-        drop("zero volume", bars["VOLUME"] == 0)
-    return CleaningResult(bars[keep.to_numpy()], {k: v for k, v in dropped.items() if v})
+        if newly.any():
+            dropped[name] = int(newly.sum())
+            keep &= ~newly
+    return CleaningResult(bars if keep.all() else bars[keep], dropped)
 
 
 def apply_final_corrections(bars: pd.DataFrame, corrected_final: pd.Series) -> pd.DataFrame:

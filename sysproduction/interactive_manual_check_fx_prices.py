@@ -45,6 +45,6 @@ def interactive_manual_check_fx_prices(data: DataBlob, prompter: Prompter | None
 
 
 if __name__ == "__main__":
-    from sysproduction.job_main import run_interactive_main
+    from sysproduction.control.tool_entry import tool_main
 
-    run_interactive_main(interactive_manual_check_fx_prices)
+    raise SystemExit(tool_main(interactive_manual_check_fx_prices, "interactive_manual_check_fx_prices"))

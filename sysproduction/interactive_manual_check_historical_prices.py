@@ -55,6 +55,6 @@ def interactive_manual_check_historical_prices(data: DataBlob, prompter: Prompte
 
 
 if __name__ == "__main__":
-    from sysproduction.job_main import run_interactive_main
+    from sysproduction.control.tool_entry import tool_main
 
-    run_interactive_main(interactive_manual_check_historical_prices)
+    raise SystemExit(tool_main(interactive_manual_check_historical_prices, "interactive_manual_check_historical_prices"))

@@ -81,11 +81,11 @@ def menu(data: DataBlob, prompter: Prompter) -> None:
     )
 
 
-def interactive_update_roll_status(data: DataBlob) -> None:
-    menu(data, Prompter())
+def interactive_update_roll_status(data: DataBlob, prompter: Prompter | None = None) -> None:
+    menu(data, prompter or Prompter())
 
 
 if __name__ == "__main__":
-    from sysproduction.job_main import run_interactive_main
+    from sysproduction.control.tool_entry import tool_main
 
-    run_interactive_main(interactive_update_roll_status)
+    raise SystemExit(tool_main(interactive_update_roll_status, "interactive_update_roll_status"))

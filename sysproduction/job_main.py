@@ -48,18 +48,3 @@ def run_job_main(job: Callable[[DataBlob], object]) -> None:
         print(f"error: {exc}", file=sys.stderr)
         code = 1
     raise SystemExit(code)
-
-
-def run_interactive_main(tool: Callable[[DataBlob], None]) -> None:
-    """Entry point of the interactive tools: logging installed, user errors one line, exit 0."""
-    from syslogdiag import flush_logs, setup_process_logging
-
-    try:
-        blob = blob_from_environment()
-        setup_process_logging(blob, tool.__name__)
-        tool(blob)
-        flush_logs()
-    except SysprodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
-    raise SystemExit(0)

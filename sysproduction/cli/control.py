@@ -1,0 +1,250 @@
+"""`sysprod control`: process states, schedule, crontab, logs, the simulated clock, menus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import click
+
+from sysproduction.cli.common import blob_from_context
+
+
+@click.group()
+def control() -> None:
+    """Process control and scheduling."""
+
+
+@control.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show every process's control status and last run (DEAD = claimant has died)."""
+    from sysproduction.control.views import format_rows, process_state_rows
+
+    click.echo(format_rows(process_state_rows(blob_from_context(ctx))))
+
+
+@control.command("set")
+@click.argument("name")
+@click.argument("new_status", metavar="STATUS")
+@click.pass_context
+def set_status(ctx: click.Context, name: str, new_status: str) -> None:
+    """Set process NAME to GO, STOP, PAUSE or NO-RUN."""
+    from sysdata.repos.process_control import ProcessStatus
+    from sysproduction.control.process_config import canonical_name
+
+    blob = blob_from_context(ctx)
+    name = canonical_name(blob.config, name)
+    wanted = ProcessStatus.parse(new_status)
+    before = blob.process_control.get(name).status
+    blob.process_control.set_status(name, wanted)
+    click.echo(f"{name}: {before.value} -> {wanted.value}")
+
+
+@control.command("mark-dead")
+@click.pass_context
+def mark_dead(ctx: click.Context) -> None:
+    """Mark processes whose pid has died (killed, crashed) as finished, with a CRITICAL log."""
+    from syslogdiag import setup_process_logging
+    from sysproduction.control.control_state import mark_dead_processes
+
+    blob = blob_from_context(ctx)
+    setup_process_logging(blob, "control")
+    marked = mark_dead_processes(blob.process_control, blob.clock.now())
+    click.echo(f"marked finished: {', '.join(marked)}" if marked else "no dead processes found")
+
+
+@control.command("mark-finished")
+@click.argument("name")
+@click.pass_context
+def mark_finished_cmd(ctx: click.Context, name: str) -> None:
+    """Mark NAME finished by hand (its claimant ran on another machine that is gone)."""
+    from syslogdiag import setup_process_logging
+    from sysproduction.control.control_state import mark_finished
+    from sysproduction.control.process_config import canonical_name
+
+    blob = blob_from_context(ctx)
+    setup_process_logging(blob, "control")
+    name = canonical_name(blob.config, name)
+    state = mark_finished(blob.process_control, name, blob.clock.now())
+    click.echo(f"{name}: running={'yes' if state.running else 'no'}")
+
+
+@control.command()
+@click.argument("name", required=False)
+@click.pass_context
+def processes(ctx: click.Context, name: str | None) -> None:
+    """Show the process config: schedule, previous process, methods, availability."""
+    from sysproduction.control.process_config import canonical_name
+    from sysproduction.control.views import format_rows, process_config_rows
+
+    blob = blob_from_context(ctx)
+    rows = process_config_rows(blob, canonical_name(blob.config, name) if name else None)
+    click.echo(format_rows(rows))
+
+
+@control.command()
+@click.argument("name", required=False)
+@click.option("--limit", default=20, show_default=True, help="Newest N runs.")
+@click.pass_context
+def history(ctx: click.Context, name: str | None, limit: int) -> None:
+    """Finished runs (start, end, outcome) of all processes or of NAME."""
+    from sysproduction.control.process_config import canonical_name
+    from sysproduction.control.views import format_rows, history_rows
+
+    blob = blob_from_context(ctx)
+    rows = history_rows(blob, canonical_name(blob.config, name) if name else None, limit)
+    click.echo(format_rows(rows, empty="no finished runs recorded"))
+
+
+@control.command()
+@click.option("--type", "log_type", help="Log type (e.g. a method name).")
+@click.option("--instrument", help="instrument_code attribute.")
+@click.option("--level", default="INFO", show_default=True, help="Lowest level shown.")
+@click.option("--process", help="Process name.")
+@click.option("--since", help="Only records at or after this time (YYYY-MM-DD[ HH:MM]).")
+@click.option("--limit", default=30, show_default=True, help="Newest N records.")
+@click.pass_context
+def logs(ctx: click.Context, log_type, instrument, level, process, since, limit) -> None:
+    """Stored log records, newest last."""
+    from sysproduction.control.views import format_rows, log_rows
+
+    rows = log_rows(
+        blob_from_context(ctx), limit=limit, type=log_type, instrument_code=instrument,
+        min_level=level, process_name=process, since=_parse_when(since) if since else None,
+    )
+    click.echo(format_rows(rows, empty="no matching log records"))
+
+
+@control.command("data-summary")
+@click.option("--stale-days", default=3, show_default=True, help="Weekdays before a series is stale.")
+@click.pass_context
+def data_summary(ctx: click.Context, stale_days: int) -> None:
+    """Last stored date per instrument and FX pair; flags stale series."""
+    from sysproduction.control.views import data_summary_rows, format_rows
+
+    rows = data_summary_rows(blob_from_context(ctx), stale_days)
+    click.echo(format_rows(rows, empty="no price data stored"))
+
+
+@control.command()
+@click.pass_context
+def interactive(ctx: click.Context) -> None:
+    """The interactive_controls menu (numbered; piped input works)."""
+    from syslogdiag import setup_process_logging
+    from sysproduction.interactive_controls import interactive_controls
+
+    blob = blob_from_context(ctx)
+    setup_process_logging(blob, "interactive_controls")
+    interactive_controls(blob)
+
+
+@control.command()
+@click.pass_context
+def diagnostics(ctx: click.Context) -> None:
+    """The interactive_diagnostics menu (numbered; piped input works)."""
+    from syslogdiag import setup_process_logging
+    from sysproduction.interactive_diagnostics import interactive_diagnostics
+
+    blob = blob_from_context(ctx)
+    setup_process_logging(blob, "interactive_diagnostics")
+    interactive_diagnostics(blob)
+
+
+@control.command("install-crontab")
+@click.option("--dry-run", is_flag=True, help="Print the lines instead of installing them.")
+@click.pass_context
+def install_crontab(ctx: click.Context, dry_run: bool) -> None:
+    """Install this installation's schedule into your crontab (replaces its own block only)."""
+    from sysproduction.control import crontab
+
+    blob = blob_from_context(ctx)
+    obj = ctx.find_root().obj or {}
+    env = {"SYSPROD_DATA_ROOT": str(blob.data_root)}
+    env["SYSPROD_CONFIG"] = str(obj["config"].resolve()) if obj.get("config") else ""
+    block = crontab.crontab_block(blob.config, env=env, label=str(blob.data_root))
+    if dry_run:
+        click.echo(block, nl=False)
+        return
+    crontab.install(block)
+    click.echo(f"installed {len(crontab.schedule_lines(blob.config))} schedule lines into your crontab")
+
+
+# --- the simulated clock --------------------------------------------------------------------
+@control.group()
+def clock() -> None:
+    """Show, set or advance the simulated clock (config `clock: simulated`)."""
+
+
+def _sim_clock(ctx: click.Context):
+    from syscore.clock import SharedSimClock
+    from syscore.exceptions import ConfigError
+
+    blob = blob_from_context(ctx)
+    if not isinstance(blob.clock, SharedSimClock):
+        raise ConfigError(
+            f"{blob.data_root} runs on the wall clock; set `clock: simulated` in its private "
+            "config to set or advance time"
+        )
+    return blob.clock
+
+
+def _parse_when(text: str) -> dt.datetime:
+    from syscore.exceptions import DataValidationError
+
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DataValidationError(
+            f"'{text}' is not a date-time; use YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (UTC)"
+        ) from None
+
+
+STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_step(text: str) -> dt.timedelta:
+    """`1d`, `3h`, `30m` -> a timedelta."""
+    from syscore.exceptions import DataValidationError
+
+    match = STEP.match(text.lower())
+    if match is None:
+        raise DataValidationError(f"'{text}' is not a step; use e.g. 1d, 3h or 30m")
+    return dt.timedelta(**{UNITS[match.group(2)]: float(match.group(1))})
+
+
+@clock.command("show")
+@click.pass_context
+def clock_show(ctx: click.Context) -> None:
+    """Print the installation's current time (UTC) and which clock it is."""
+    from syscore.clock import SharedSimClock
+
+    blob = blob_from_context(ctx)
+    kind = "simulated" if isinstance(blob.clock, SharedSimClock) else "wall"
+    click.echo(f"{blob.clock.now():%Y-%m-%d %H:%M:%S} ({kind} clock)")
+
+
+@clock.command("set")
+@click.argument("when")
+@click.pass_context
+def clock_set(ctx: click.Context, when: str) -> None:
+    """Set the simulated time to WHEN (YYYY-MM-DD or 'YYYY-MM-DD HH:MM', UTC)."""
+    sim = _sim_clock(ctx)
+    sim.set(_parse_when(when))
+    click.echo(f"{sim.now():%Y-%m-%d %H:%M:%S} (simulated clock)")
+
+
+@clock.command("advance")
+@click.argument("step")
+@click.pass_context
+def clock_advance(ctx: click.Context, step: str) -> None:
+    """Move the simulated time forward by STEP (1d, 3h, 30m)."""
+    sim = _sim_clock(ctx)
+    delta = parse_step(step)
+    if delta <= dt.timedelta(0):
+        from syscore.exceptions import DataValidationError
+
+        raise DataValidationError(f"step '{step}' must be positive; the clock only moves forward")
+    sim.advance(delta)
+    click.echo(f"{sim.now():%Y-%m-%d %H:%M:%S} (simulated clock)")

@@ -1,0 +1,1 @@
+"""Process control: the registry of processes, their config, control state and the runner."""

@@ -1,0 +1,156 @@
+"""Control-state rules: may a process start, claim it, release it, find dead claimants.
+
+The store holds the facts (sysdata.repos.process_control); this module holds the decisions. A
+claim is one atomic update, so two copies started in the same second cannot both win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, replace
+
+from syscore.exceptions import ConcurrencyError
+from sysdata.repos.process_control import ProcessControl, ProcessState, ProcessStatus
+from syslogdiag import log_context
+from sysproduction.control.liveness import hostname, is_alive, process_identity
+
+log = logging.getLogger(__name__)
+
+COMPLETED = "completed"  # ran to the end of its methods or its stop time
+STOPPED = "stopped"  # ended early on a STOP
+TERMINATED = "terminated"  # ended early by a signal (SIGTERM, Ctrl-C)
+CRASHED = "crashed"  # the runner itself failed
+DIED = "died"  # found dead (killed, machine crash) and marked finished by a later check
+GAVE_UP = "gave up"  # waited for its previous process until its stop time; ran nothing
+
+
+@dataclass(frozen=True)
+class Me:
+    """This process, as it is written into the control record."""
+
+    pid: int
+    host: str
+    identity: str | None
+
+    @classmethod
+    def current(cls) -> Me:
+        pid = os.getpid()
+        return cls(pid, hostname(), process_identity(pid))
+
+
+def holder_is_dead(state: ProcessState, host: str) -> bool | None:
+    """True/False for a claimant on this host; None when it runs elsewhere (cannot tell)."""
+    if not state.running:
+        return False
+    if state.host not in (None, host):
+        return None
+    return not is_alive(state.pid, state.identity)
+
+
+def claim(control: ProcessControl, name: str, now: dt.datetime, me: Me) -> ProcessState:
+    """Mark `name` running by `me`; refuse while another live copy holds it.
+
+    A dead claimant (killed, crashed machine) is marked finished first, with a CRITICAL record.
+    """
+    found_dead: list[ProcessState] = []
+
+    def change(state: ProcessState) -> ProcessState:
+        found_dead.clear()
+        if state.running:
+            dead = holder_is_dead(state, me.host)
+            if dead is None:
+                raise ConcurrencyError(
+                    f"{name} is marked running on host {state.host} (pid {state.pid}); if that copy "
+                    f"is dead, mark it finished there or with `sysprod control mark-finished {name}`"
+                )
+            if not dead:
+                raise ConcurrencyError(
+                    f"{name} is already running (pid {state.pid} on {state.host}, started "
+                    f"{_fmt(state.start_time)}); not starting a second copy"
+                )
+            found_dead.append(state)
+        return replace(
+            state, running=True, pid=me.pid, host=me.host, identity=me.identity,
+            start_time=now, end_time=None, last_outcome=None,
+        )
+
+    claimed = control.update(name, change)
+    for dead in found_dead:
+        _report_dead(control, dead, now)
+    return claimed
+
+
+def release(control: ProcessControl, name: str, now: dt.datetime, outcome: str, detail: str = "") -> None:
+    """Mark `name` finished (if we still hold it) and keep the run in the history."""
+    me = os.getpid()
+
+    def change(state: ProcessState) -> ProcessState:
+        if state.running and state.pid != me:
+            return state  # someone marked us dead and another copy took over: leave theirs
+        return replace(state, running=False, end_time=now, last_outcome=outcome)
+
+    final = control.update(name, change)
+    if final.pid == me:
+        control.add_history(final, detail)
+
+
+def mark_dead_processes(control: ProcessControl, now: dt.datetime) -> list[str]:
+    """Mark every process whose claimant on this host has died as finished; return their names."""
+    host = hostname()
+    marked = []
+    for name, state in control.all().items():
+        if holder_is_dead(state, host):
+            def change(current: ProcessState, pid=state.pid) -> ProcessState:
+                if current.running and current.pid == pid and holder_is_dead(current, host):
+                    return replace(current, running=False, end_time=now, last_outcome=DIED)
+                return current
+
+            updated = control.update(name, change)
+            if updated.last_outcome == DIED and not updated.running and updated.pid == state.pid:
+                _report_dead(control, state, now)
+                marked.append(name)
+    return marked
+
+
+def mark_finished(control: ProcessControl, name: str, now: dt.datetime) -> ProcessState:
+    """By hand: the user says the claimant is gone (e.g. it ran on another machine)."""
+    before = control.get(name)
+    after = control.update(
+        name, lambda s: replace(s, running=False, end_time=now, last_outcome=DIED) if s.running else s
+    )
+    if before.running:
+        control.add_history(after, "marked finished by hand")
+        with log_context(type="process_control"):
+            log.warning("%s (pid %s on %s) marked finished by hand", name, before.pid, before.host)
+    return after
+
+
+def _report_dead(control: ProcessControl, dead: ProcessState, now: dt.datetime) -> None:
+    record = replace(dead, running=False, end_time=now, last_outcome=DIED)
+    control.add_history(record, "found dead")
+    with log_context(type="process_control"):
+        log.critical(
+            "process %s (pid %s on %s, started %s) died without finishing; marked finished",
+            dead.process_name, dead.pid, dead.host, _fmt(dead.start_time),
+        )
+
+
+def completed_today(control: ProcessControl, name: str, now: dt.datetime) -> bool:
+    """Has `name` finished a run normally today (by the clock), and is it not running now?"""
+    state = control.get(name)
+    return (
+        not state.running
+        and state.last_outcome == COMPLETED
+        and state.end_time is not None
+        and state.end_time.date() == now.date()
+    )
+
+
+def may_start(status: ProcessStatus) -> bool:
+    return status in (ProcessStatus.GO, ProcessStatus.PAUSE)
+
+
+def _fmt(when: dt.datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when else "?"

@@ -1,0 +1,312 @@
+"""The process runner: run a process's methods on their schedule under its control state.
+
+All time decisions use the installation's clock, and all waiting goes through one `sleep`
+function: on the wall clock it sleeps, on a simulated clock it moves the clock, so a day of a
+looping process runs in seconds. Between methods the runner re-reads the control status (STOP
+ends the loop, PAUSE waits) and the stop time. A method that raises is logged with its traceback
+and the process carries on with the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from syscore.exceptions import ConfigError, SysprodError
+from sysdata.repos.process_control import ProcessStatus
+from syslogdiag import log_context
+from sysproduction.control import control_state
+from sysproduction.control.process_config import MethodConfig, ProcessConfig
+from sysproduction.control.process_registry import Job, resolve_job
+
+if TYPE_CHECKING:
+    from sysdata.data_blob import DataBlob
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+
+WALL_POLL_SECONDS = 30.0  # longest wall-clock sleep between control-status checks
+PAUSE_POLL_SECONDS = 5.0  # how often a paused process looks again (real time)
+PREVIOUS_POLL_SECONDS = 300.0  # how often a process waiting for its previous process looks again
+
+
+def default_sleep(clock: Any) -> tuple[Sleep, float | None]:
+    """Sleep for real on the wall clock; move a simulated clock instead (no cap per step)."""
+    advance = getattr(clock, "advance", None)
+    if advance is not None:
+        return (lambda seconds: advance(dt.timedelta(seconds=seconds))), None
+    return time.sleep, WALL_POLL_SECONDS
+
+
+@dataclass
+class MethodRecord:
+    """What happened to one method during the run (for the end-of-run summary)."""
+
+    config: MethodConfig
+    job: Job | None
+    executions: int = 0
+    failures: int = 0
+    last_run: dt.datetime | None = None
+    last_result: str | None = None
+    last_error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.job is not None
+
+    @property
+    def exhausted(self) -> bool:
+        limit = self.config.max_executions
+        return limit != -1 and self.executions >= limit
+
+    def next_due(self) -> dt.datetime | None:
+        if self.last_run is None:
+            return None
+        return self.last_run + dt.timedelta(minutes=self.config.frequency_minutes)
+
+    def is_due(self, now: dt.datetime) -> bool:
+        due = self.next_due()
+        return due is None or now >= due
+
+    def summary(self) -> str:
+        name = self.config.name
+        if not self.available:
+            return f"{name}: not available in this version"
+        text = f"{name}: ran {self.executions}"
+        if self.failures:
+            text += f", failed {self.failures} (last error: {self.last_error})"
+        elif self.executions:
+            text += ", ok"
+        if self.last_result:
+            text += f"; {self.last_result}"
+        return text
+
+
+@dataclass
+class RunResult:
+    """How a `run` ended: `started` False means it declined (reason says why)."""
+
+    process_name: str
+    started: bool
+    reason: str
+    outcome: str | None = None
+    methods: list[MethodRecord] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        if not self.started:
+            return [self.reason]
+        lines = [f"{self.process_name}: {self.outcome} ({self.reason})"]
+        lines += [f"  {record.summary()}" for record in self.methods]
+        return lines
+
+    @property
+    def failures(self) -> int:
+        return sum(record.failures for record in self.methods)
+
+
+def _short(value: object, limit: int = 160) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ProcessRunner:
+    def __init__(
+        self,
+        blob: DataBlob,
+        config: ProcessConfig,
+        sleep: Sleep | None = None,
+        poll_seconds: float | None = None,
+        pause_sleep: Sleep = time.sleep,
+        pause_poll_seconds: float = PAUSE_POLL_SECONDS,
+    ):
+        self.blob = blob
+        self.config = config
+        self.name = config.name
+        default, default_poll = default_sleep(blob.clock)
+        self._sleep = sleep or default
+        self._poll = poll_seconds if sleep is not None else default_poll
+        self._pause_sleep = pause_sleep
+        self._pause_poll = pause_poll_seconds
+        self._control = blob.process_control
+
+    def now(self) -> dt.datetime:
+        return self.blob.clock.now()
+
+    # --- the whole run -----------------------------------------------------------------------
+    def run(self) -> RunResult:
+        records = [MethodRecord(m, self._resolve(m)) for m in self.config.methods]
+        declined = self._reason_not_to_start(records)
+        if declined is not None:
+            return RunResult(self.name, False, declined, methods=records)
+
+        control_state.claim(self._control, self.name, self.now(), control_state.Me.current())
+        outcome, reason = control_state.CRASHED, "runner failed"
+        try:
+            with log_context(type=self.name):
+                log.info("%s started", self.name)
+                missing = [r.config.name for r in records if not r.available]
+                if missing:
+                    log.warning("%s: not available in this version: %s", self.name, ", ".join(missing))
+                outcome, reason = self._wait_for_start()
+                if outcome is None:
+                    outcome, reason = self._wait_for_previous()
+                if outcome is None:
+                    outcome, reason = self._loop([r for r in records if r.available
+                                                  and not r.config.run_on_completion_only])
+                for record in records:
+                    if record.available and record.config.run_on_completion_only and outcome != control_state.GAVE_UP:
+                        self._run_method(record)
+                log.info("%s finished: %s (%s)", self.name, outcome, reason)
+        except (KeyboardInterrupt, SystemExit):
+            outcome, reason = control_state.TERMINATED, "terminated by a signal"
+            raise
+        finally:
+            control_state.release(self._control, self.name, self.now(), outcome, reason)
+        return RunResult(self.name, True, reason, outcome, records)
+
+    def _resolve(self, method: MethodConfig) -> Job | None:
+        job = resolve_job(method.target)
+        if job is None and method.user_function:
+            raise ConfigError(
+                f"process_configuration_methods.{self.name}.{method.name}: function "
+                f"{method.target} cannot be imported (no such module); fix the name"
+            )
+        return job
+
+    def _reason_not_to_start(self, records: list[MethodRecord]) -> str | None:
+        missing = [r.config.name for r in records if not r.available]
+        if records and len(missing) == len(records):
+            return (
+                f"{self.name}: not available in this version: {', '.join(missing)} "
+                "(their jobs are not part of this installation); nothing run"
+            )
+        status = self._control.get(self.name).status
+        if not control_state.may_start(status):
+            return (
+                f"{self.name}: control status is {status.value}; not started "
+                f"(`sysprod control set {self.name} GO` allows it)"
+            )
+        now = self.now()
+        _, stop = self.config.window(now)
+        previous = self.config.previous_process
+        # With a stop time the process starts and waits for its previous process until then;
+        # without one there is no end to the wait, so it declines.
+        if previous is not None and stop is None and not self._previous_done(now):
+            return f"{self._waiting_for_previous(now)}; not started"
+        if stop is not None and now >= stop:
+            return (
+                f"{self.name}: past its stop time {stop:%H:%M} (now {now:%Y-%m-%d %H:%M}); "
+                "not started"
+            )
+        return None
+
+    # --- waiting ------------------------------------------------------------------------------
+    def _wait(self, seconds: float) -> None:
+        step = seconds if self._poll is None else min(seconds, self._poll)
+        self._sleep(max(step, 0.001))
+
+    def _wait_for_start(self) -> tuple[str | None, str]:
+        """Before the start time: wait for it (still honouring STOP)."""
+        start, _ = self.config.window(self.now())
+        if start is not None and self.now() < start:
+            log.info("%s waits for its start time %s", self.name, f"{start:%H:%M}")
+        while start is not None and self.now() < start:
+            ended = self._between_methods()
+            if ended is not None:
+                return ended
+            self._wait((start - self.now()).total_seconds())
+        return None, ""
+
+    def _previous_done(self, now: dt.datetime) -> bool:
+        previous = self.config.previous_process
+        return previous is None or control_state.completed_today(self._control, previous, now)
+
+    def _waiting_for_previous(self, now: dt.datetime) -> str:
+        previous = self.config.previous_process
+        last = self._control.get(previous)
+        when = last.end_time.strftime("%Y-%m-%d %H:%M") if last.end_time else "never"
+        return (
+            f"{self.name}: waits for {previous}, which has not completed today "
+            f"(last finished: {when}, {last.last_outcome or 'no run'})"
+        )
+
+    def _wait_for_previous(self) -> tuple[str | None, str]:
+        """Wait (honouring STOP and the stop time) until the previous process has completed today;
+        at the stop time give up without running anything, saying why."""
+        if self._previous_done(self.now()):
+            return None, ""
+        log.info("%s", self._waiting_for_previous(self.now()))
+        while not self._previous_done(self.now()):
+            ended = self._between_methods()
+            if ended is not None:
+                outcome, why = ended
+                if outcome == control_state.COMPLETED:  # the stop time came first
+                    return control_state.GAVE_UP, f"{self._waiting_for_previous(self.now())} by {why}; nothing run"
+                return ended
+            _, stop = self.config.window(self.now())
+            remaining = (stop - self.now()).total_seconds() if stop is not None else PREVIOUS_POLL_SECONDS
+            self._wait(min(PREVIOUS_POLL_SECONDS, remaining))
+        log.info("%s: %s has completed; starting", self.name, self.config.previous_process)
+        return None, ""
+
+    def _between_methods(self) -> tuple[str, str] | None:
+        """Read the control status and the clock: a reason to end, or None to carry on."""
+        while True:
+            status = self._control.get(self.name).status
+            _, stop = self.config.window(self.now())
+            if stop is not None and self.now() >= stop:
+                return control_state.COMPLETED, f"stop time {stop:%H:%M} reached"
+            if status is ProcessStatus.STOP:
+                return control_state.STOPPED, "control status set to STOP"
+            if status is not ProcessStatus.PAUSE:
+                return None
+            self._pause_sleep(self._pause_poll)
+
+    # --- the loop -----------------------------------------------------------------------------
+    def _loop(self, records: list[MethodRecord]) -> tuple[str, str]:
+        while True:
+            ended = self._between_methods()
+            if ended is not None:
+                return ended
+            pending = [r for r in records if not r.exhausted]
+            if not pending:
+                return control_state.COMPLETED, "all methods done"
+            now = self.now()
+            due = [r for r in pending if r.is_due(now)]
+            if not due:
+                next_due = min(r.next_due() for r in pending)  # type: ignore[type-var]
+                _, stop = self.config.window(now)
+                until = min(next_due, stop) if stop is not None else next_due
+                self._wait((until - now).total_seconds())
+                continue
+            for index, record in enumerate(due):
+                if index:
+                    ended = self._between_methods()
+                    if ended is not None:
+                        return ended
+                self._run_method(record)
+
+    def _run_method(self, record: MethodRecord) -> None:
+        assert record.job is not None
+        name = record.config.name
+        record.last_run = self.now()
+        record.executions += 1
+        with log_context(type=name):
+            try:
+                result = record.job(self.blob)
+            except Exception as exc:
+                record.failures += 1
+                record.last_error = _short(
+                    f"{type(exc).__name__}: {exc}" if not isinstance(exc, SysprodError) else exc
+                )
+                log.error("%s.%s failed: %s", self.name, name, record.last_error, exc_info=True)
+                return
+            record.last_result = _short(result)
+            log.info("%s.%s done%s", self.name, name, f": {record.last_result}" if result else "")

@@ -1,0 +1,79 @@
+"""`python -m sysproduction.interactive_controls` (also `sysprod control interactive`).
+
+Numbered menu: view process states, change a status, mark dead processes finished, view the
+process config, clear broker client ids. Piped input works (one answer per line).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sysdata.repos.process_control import ProcessStatus
+from sysproduction.control.control_state import mark_dead_processes
+from sysproduction.control.menu import Prompter, run_menu
+from sysproduction.control.process_config import canonical_name, process_names
+from sysproduction.control.process_registry import PROCESS_METHODS, resolve_job
+from sysproduction.control.views import format_rows, process_config_rows, process_state_rows
+
+if TYPE_CHECKING:
+    from sysdata.data_blob import DataBlob
+
+CLEAR_CLIENT_IDS = PROCESS_METHODS["startup"]["clear_broker_client_ids"]
+
+
+def view_states(blob: DataBlob, p: Prompter) -> None:
+    p.write(format_rows(process_state_rows(blob)))
+
+
+def change_status(blob: DataBlob, p: Prompter) -> None:
+    name = p.choose("process (number or name)", process_names(blob.config))
+    if name is None:
+        return
+    name = canonical_name(blob.config, name)
+    current = blob.process_control.get(name).status
+    p.write(f"{name} is {current.value}")
+    status = p.choose("new status", [s.value for s in ProcessStatus])
+    if status is None:
+        return
+    updated = blob.process_control.set_status(name, ProcessStatus.parse(status))
+    p.write(f"{name}: {current.value} -> {updated.status.value}")
+
+
+def mark_dead(blob: DataBlob, p: Prompter) -> None:
+    marked = mark_dead_processes(blob.process_control, blob.clock.now())
+    p.write(f"marked finished: {', '.join(marked)}" if marked else "no dead processes found")
+
+
+def view_config(blob: DataBlob, p: Prompter) -> None:
+    name = p.ask("process (empty for all)", "")
+    rows = process_config_rows(blob, canonical_name(blob.config, name) if name else None)
+    p.write(format_rows(rows))
+
+
+def clear_client_ids(blob: DataBlob, p: Prompter) -> None:
+    job = resolve_job(CLEAR_CLIENT_IDS)
+    if job is None:
+        p.write("clearing broker client ids is not available in this version (no IB broker here)")
+        return
+    p.write(str(job(blob)))
+
+
+def interactive_controls(blob: DataBlob, prompter: Prompter | None = None) -> None:
+    items = [
+        ("view process states", view_states),
+        ("change a process status (GO / STOP / PAUSE / NO-RUN)", change_status),
+        ("mark dead processes finished", mark_dead),
+        ("view process config", view_config),
+        ("clear broker client ids", clear_client_ids),
+    ]
+    run_menu(
+        f"interactive controls ({blob.data_root})",
+        [(label, lambda p, fn=fn: fn(blob, p)) for label, fn in items],
+        prompter or Prompter(),
+    )
+
+
+if __name__ == "__main__":
+    from sysproduction.control.tool_entry import tool_main
+
+    raise SystemExit(tool_main(interactive_controls, "interactive_controls"))

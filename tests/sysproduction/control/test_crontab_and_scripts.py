@@ -1,0 +1,123 @@
+"""The crontab file, install-crontab, the shell wrappers and the run_* modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from syscore.config import load_config
+from sysproduction.control.crontab import crontab_block, merge_into
+from sysproduction.control.process_registry import PROCESS_METHODS
+from tests.conftest import REPO_ROOT
+from tests.sysproduction.control.helpers import make_installation, sysprod
+
+PROCESSES = sorted(PROCESS_METHODS)
+
+
+def test_crontab_file_is_the_default_schedule():
+    text = (REPO_ROOT / "crontab" / "crontab").read_text()
+    block = crontab_block(load_config(None, env={}), scripts_dir="/path/to/sysprod/scripts",
+                          env={"SYSPROD_DATA_ROOT": "/path/to/sysprod_data"})
+    assert block in text
+    expected = {  # the seed schedule of the issue
+        "run_daily_fx_and_contract_updates": "00 07", "run_daily_prices_updates": "00 20",
+        "run_daily_update_multiple_adjusted_prices": "00 23", "run_systems": "05 20",
+        "run_strategy_order_generator": "10 20", "run_backups": "15 20", "run_cleaners": "20 20",
+        "run_reports": "25 20",
+    }
+    for name, minute_hour in expected.items():
+        assert f"{minute_hour} * * 1-5 $SCRIPT_PATH/{name}\n" in text
+    assert "@reboot $SCRIPT_PATH/startup\n" in text
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_every_process_has_a_module_and_an_executable_wrapper(name):
+    assert importlib.util.find_spec(f"sysproduction.{name}") is not None
+    wrapper = REPO_ROOT / "scripts" / name
+    assert wrapper.is_file() and os.access(wrapper, os.X_OK)
+    assert f"sysproduction.{name}" in wrapper.read_text()
+
+
+def test_dry_run_shows_this_installations_schedule(tmp_path):
+    root = make_installation(tmp_path / "inst", {}, now=None, process_configuration_start_time={
+        "run_backups": "21:40"})
+    out = sysprod(root, "control", "install-crontab", "--dry-run")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"# >>> sysprod {root}" and lines[-1] == f"# <<< sysprod {root}"
+    assert f"SYSPROD_DATA_ROOT={root}" in lines
+    assert f"SCRIPT_PATH={REPO_ROOT / 'scripts'}" in lines
+    assert "40 21 * * 1-5 $SCRIPT_PATH/run_backups" in lines
+    assert not any(line.endswith("$SCRIPT_PATH/run_backups") and line.startswith("15 20")
+                   for line in lines)
+
+
+def test_install_replaces_only_its_own_block():
+    config = load_config(None, env={})
+    old = crontab_block(config, "/old/scripts", label="/data/live")
+    other = crontab_block(config, "/x/scripts", label="/data/paper")
+    existing = f"MAILTO=me\n0 1 * * * /usr/bin/backup-home\n\n{old}\n{other}"
+    new = crontab_block(config, "/new/scripts", label="/data/live")
+
+    merged = merge_into(existing, new)
+
+    assert "/old/scripts" not in merged
+    assert merged.count("# >>> sysprod /data/live") == 1 and "SCRIPT_PATH=/new/scripts" in merged
+    assert "0 1 * * * /usr/bin/backup-home" in merged and "MAILTO=me" in merged
+    assert other.strip() in merged
+    assert merge_into(merged, new) == merged  # installing twice changes nothing
+
+
+@pytest.mark.skipif(shutil.which("crontab") is not None, reason="would touch the real crontab")
+def test_install_without_cron_is_one_clear_line(tmp_path):
+    root = make_installation(tmp_path / "inst", {}, now=None)
+    out = sysprod(root, "control", "install-crontab")
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: the crontab command is not installed")
+    assert out.stderr.count("\n") == 1
+
+
+def test_wrapper_loads_project_env_and_appends_to_echo_file(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "scripts", project / "scripts")
+    echo = tmp_path / "echos"
+    root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 9),
+                             process_configuration_start_time={"run_backups": None},
+                             process_configuration_stop_time={"run_backups": None},
+                             backup_path=str(tmp_path / "backups"))
+    (project / "private").mkdir()
+    (project / "private" / "project_env.sh").write_text(
+        f"export SYSPROD_PYTHON={sys.executable}\nexport SYSPROD_DATA_ROOT={root}\n"
+        f"export ECHO_PATH={echo}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_") and k != "ECHO_PATH"}
+
+    for _ in range(2):
+        done = subprocess.run([str(project / "scripts" / "run_backups")], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout == ""  # everything went to the echo file
+
+    text = (echo / "run_backups.txt").read_text()
+    assert text.count("=== run_backups started") == 2
+    assert text.count("=== run_backups ended with exit code 0 ===") == 2
+    assert text.count("backup_data: ran 1, ok; backed up to") == 2
+    assert "INFO run_backups" in text  # the log lines (stderr) are there too
+    assert (tmp_path / "backups" / "backup_manifest.json").is_file()
+
+
+def test_module_entry_point_runs_a_process(tmp_path):
+    root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 9),
+                             process_configuration_start_time={"run_cleaners": None},
+                             process_configuration_stop_time={"run_cleaners": None})
+    env = dict(os.environ, SYSPROD_DATA_ROOT=str(root))
+    done = subprocess.run([sys.executable, "-m", "sysproduction.run_cleaners"], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "run_cleaners: completed (all methods done)"

@@ -1,0 +1,163 @@
+"""Menus with piped input, diagnostics views, the clock command, backups and cleaners."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from syscore.exceptions import ConfigError
+from sysdata.data_blob import DataBlob
+from sysdata.repos.prices import AdjustedPrices
+from sysdata.stores.timeseries import ParquetTimeSeriesStore
+from sysproduction.control.backups import backup_data
+from sysproduction.control.cleaners import clean_echo_files, clean_logs
+from tests.conftest import REPO_ROOT
+from tests.sysproduction.control.helpers import (
+    clock_now,
+    env_for,
+    job,
+    make_installation,
+    sysprod,
+)
+
+NOW = dt.datetime(2026, 11, 25, 10, 0)  # Wednesday
+
+
+def _tool(root, module: str, answers: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module], input=answers, env=env_for(root),
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_interactive_controls_change_status_and_view_config(tmp_path):
+    root = make_installation(tmp_path / "inst", {"run_x": {"start": "09:30", "methods": {
+        "job_a": job("job_a", frequency=15, max_executions=4)}}}, now=NOW)
+
+    out = _tool(root, "sysproduction.interactive_controls", "2\nx\n3\n4\nrun_x\n1\n")
+
+    assert out.returncode == 0, out.stderr
+    assert "run_x: GO -> PAUSE" in out.stdout
+    assert DataBlob.from_data_root(root).process_control.get("run_x").status.value == "PAUSE"
+    config_line = next(line for line in out.stdout.splitlines() if " job_a " in line)
+    assert config_line.split()[:6] == ["run_x", "09:30", "none", "job_a", "15", "4"]
+    state_line = next(line for line in out.stdout.splitlines()
+                      if line.startswith("run_x ") and " job_a " not in line)
+    assert state_line.split()[1] == "PAUSE"
+    # input ended after "1": the menu left cleanly, exit code 0
+
+
+def test_interactive_controls_clear_client_ids_and_bad_choice(tmp_path):
+    root = make_installation(tmp_path / "inst", {}, now=NOW)
+    out = _tool(root, "sysproduction.interactive_controls", "9\n5\n0\n")
+    assert out.returncode == 0
+    assert "choose a number from 0 to 5" in out.stdout
+    assert "clearing broker client ids is not available in this version" in out.stdout
+
+
+def test_diagnostics_logs_history_and_stale_data(tmp_path):
+    root = make_installation(tmp_path / "inst", {"run_mixed": {"methods": {
+        "failing": job("failing"), "job_a": job("job_a")}}}, now=NOW)
+    assert sysprod(root, "run", "mixed").returncode == 1
+    data = DataBlob.from_data_root(root)
+    fresh = pd.bdate_range(end=NOW.date(), periods=5)
+    stale = pd.bdate_range(end=NOW.date() - dt.timedelta(days=14), periods=5)
+    data.adjusted_prices.write("US10", pd.Series(range(5), index=fresh, dtype=float))
+    data.adjusted_prices.write("CORN", pd.Series(range(5), index=stale, dtype=float))
+
+    out = _tool(root, "sysproduction.interactive_diagnostics",
+                "1\n\nUS10\nINFO\n\n10\n2\nmixed\n5\n3\n3\n0\n")
+
+    assert out.returncode == 0, out.stderr
+    log_lines = [line for line in out.stdout.splitlines() if "instrument_code=US10" in line]
+    assert len(log_lines) == 1 and "suspicious bar for US10" in log_lines[0]
+    history = [line for line in out.stdout.splitlines() if line.startswith("run_mixed ")]
+    assert len(history) == 1 and "completed" in history[0]
+    corn = next(line for line in out.stdout.splitlines() if line.startswith("adjusted  CORN"))
+    us10 = next(line for line in out.stdout.splitlines() if line.startswith("adjusted  US10"))
+    assert corn.split()[-1] == "STALE" and us10.split()[-1] != "STALE"
+    assert "WARNING: 1 stale series: adjusted CORN" in out.stdout
+
+
+def test_clock_command(tmp_path):
+    root = make_installation(tmp_path / "inst", {}, now=NOW)
+    assert sysprod(root, "control", "clock", "show").stdout.strip() == (
+        "2026-11-25 10:00:00 (simulated clock)")
+    assert sysprod(root, "control", "clock", "advance", "1d").returncode == 0
+    assert sysprod(root, "control", "clock", "advance", "3h").returncode == 0
+    assert sysprod(root, "control", "clock", "advance", "30m").returncode == 0
+    assert clock_now(root) == NOW + dt.timedelta(days=1, hours=3, minutes=30)
+    assert sysprod(root, "control", "clock", "set", "2027-01-04 07:00").returncode == 0
+    assert clock_now(root) == dt.datetime(2027, 1, 4, 7, 0)
+
+    bad = sysprod(root, "control", "clock", "advance", "2 weeks")
+    assert bad.returncode == 1 and bad.stderr.startswith("error: '2 weeks' is not a step")
+    bad_date = sysprod(root, "control", "clock", "set", "yesterday")
+    assert bad_date.returncode == 1 and "is not a date-time" in bad_date.stderr
+
+    wall = make_installation(tmp_path / "wall", {}, now=None, clock="wall")
+    refused = sysprod(wall, "control", "clock", "advance", "1d")
+    assert refused.returncode == 1 and "runs on the wall clock" in refused.stderr
+    assert not (wall / "sim_clock.json").exists()
+
+
+def _blob(tmp_path, **config) -> DataBlob:
+    root = make_installation(tmp_path / "inst", {}, now=NOW, **config)
+    return DataBlob.from_data_root(root)
+
+
+def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
+    data = _blob(tmp_path, backup_path=str(tmp_path / "bk"))
+    index = pd.bdate_range("2026-01-01", periods=3)
+    data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.0], index=index))
+    data.adjusted_prices.write("CORN", pd.Series([4.0, 5.0, 6.0], index=index))
+    data.documents.put("test", "k", {"value": 1})
+
+    first = backup_data(data)
+    assert "2 file(s) copied" in first
+    with sqlite3.connect(tmp_path / "bk" / "sysprod.sqlite") as conn:
+        body = conn.execute("SELECT body FROM documents WHERE collection='test'").fetchone()[0]
+    assert body == '{"value":1}'
+
+    data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.5], index=index))
+    data.timeseries.delete("adjusted_prices", "CORN")
+    time.sleep(0.05)  # the change detection compares size and mtime; let the clock tick
+    second = backup_data(data)
+    assert "1 file(s) copied, 0 unchanged, 1 deleted" in second
+    copied = sorted(p.name for p in (tmp_path / "bk" / "parquet").rglob("*.parquet"))
+    assert copied == ["US10.parquet"]
+    restored = AdjustedPrices(ParquetTimeSeriesStore(tmp_path / "bk")).get("US10")
+    assert restored.tolist() == [1.0, 2.0, 3.5]
+    assert not list((tmp_path / "bk").rglob("*.tmp"))
+
+
+def test_backup_refuses_a_path_inside_the_data(tmp_path):
+    data = _blob(tmp_path)
+    data = DataBlob(data.data_root, data.config.with_overrides(
+        {"backup_path": str(data.data_root / "parquet" / "bk")}), data.clock)
+    with pytest.raises(ConfigError, match="inside the data it would back up"):
+        backup_data(data)
+
+
+def test_cleaners_delete_old_logs_and_echo_files(tmp_path):
+    data = _blob(tmp_path, log_retention_days=10, echo_retention_days=5)
+    for days_ago in (11, 9):
+        data.logs.add({"level": "INFO", "levelno": 20, "message": f"{days_ago}",
+                       "time": (NOW - dt.timedelta(days=days_ago)).isoformat()})
+    echos = data.data_root / "echos"
+    echos.mkdir()
+    old, recent = echos / "run_old.txt", echos / "run_new.txt"
+    old.write_text("x")
+    recent.write_text("y")
+    six_days_ago = time.time() - 6 * 86400
+    os.utime(old, (six_days_ago, six_days_ago))
+
+    assert clean_logs(data) == "deleted 1 log record(s) older than 10 days"
+    assert [r["message"] for r in data.logs.query()] == ["9"]
+    assert clean_echo_files(data).startswith("deleted 1 echo file(s)")
+    assert not old.exists() and recent.exists()

@@ -1,0 +1,77 @@
+"""The price jobs and the roll report through the real `sysprod` command and the shell wrappers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
+from tests.conftest import REPO_ROOT
+from tests.sysproduction.synthetic_install import build_tree, installation
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    return build_tree(tmp_path_factory.mktemp("synthetic"))
+
+
+@pytest.fixture
+def root(tmp_path, tree):
+    blob, clock = installation(tmp_path / "root", tree, clock="simulated")
+    SharedSimClock(blob.data_root / SIM_CLOCK_FILE).set(clock.now() + dt.timedelta(days=1))
+    return blob.data_root
+
+
+def sysprod(root, *args) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_")}
+    return subprocess.run(
+        [sys.executable, "-m", "sysproduction", "--data-root", str(root), *args],
+        capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120,
+    )
+
+
+def test_jobs_run_from_the_command_line_and_print_their_summary(root):
+    sampled = sysprod(root, "run", "update_sampled_contracts")
+    assert sampled.returncode == 0, sampled.stderr
+    assert sampled.stdout.startswith("update_sampled_contracts: 12 updated, 0 unchanged")
+    prices = sysprod(root, "run", "update_historical_prices")
+    assert prices.returncode == 0, prices.stderr
+    assert "0 spiked, 0 failed" in prices.stdout
+    multiple = sysprod(root, "run", "update_multiple_adjusted_prices")
+    assert multiple.returncode == 0 and "12 updated" in multiple.stdout
+    shown = sysprod(root, "data", "show", "multiple", "US10", "--tail", "1", "--csv")
+    last = pd.read_csv(io.StringIO(shown.stdout), index_col=0)
+    assert last.index[-1].startswith("2024-06-04")
+
+
+def test_the_roll_report_as_csv_and_its_errors(root):
+    result = sysprod(root, "report", "roll", "--csv")
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout), index_col=0, dtype={"priced_contract": str})
+    assert len(frame) == 12 and set(frame["state"]) == {"No_Roll"}
+    assert frame["days_to_roll"].is_monotonic_increasing
+    row = frame.loc["US10"]
+    assert row["days_to_roll"] == (pd.Timestamp(row["roll_date"]) - pd.Timestamp("2024-06-04")).days
+    missing = sysprod(root, "report", "roll", "NOPE")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "error: no multiple prices for 'NOPE'; see sysprod data list instruments"
+    unknown = sysprod(root, "run", "update_everything")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error: 'update_everything' is not a process, job or tool")
+    assert "Traceback" not in missing.stderr + unknown.stderr
+
+
+def test_a_job_wrapper_appends_to_its_echo_file(root, tmp_path):
+    echo = tmp_path / "echos"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_")},
+           "SYSPROD_DATA_ROOT": str(root), "ECHO_PATH": str(echo), "SYSPROD_PYTHON": sys.executable}
+    done = subprocess.run([str(REPO_ROOT / "scripts" / "update_fx_prices")], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = (echo / "update_fx_prices.txt").read_text()
+    assert "update_fx_prices: 3 updated, 0 unchanged, 0 spiked, 0 failed" in text
+    assert text.rstrip().endswith("=== update_fx_prices ended with exit code 0 ===")
