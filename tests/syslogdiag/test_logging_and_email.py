@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import socket
 import subprocess
 import sys
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 import syslogdiag.emailer as emailer
@@ -18,48 +16,22 @@ from syscore.config import load_config
 from sysdata.data_blob import DataBlob
 from syslogdiag import flush_logs, log_context, send_email, setup_process_logging, shutdown_logging
 from tests.conftest import REPO_ROOT
+from tests.smtp_inbox import free_port, running_smtp_server
 
 NOW = dt.datetime(2026, 11, 25, 7, 0)
 log = logging.getLogger("tests.syslogdiag")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it is sent."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode("utf8", "replace"))
-        )
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
-    inbox = Inbox()
     logins: list[tuple[str, str]] = []
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         logins.append((auth_data.login.decode(), auth_data.password.decode()))
         return AuthResult(success=auth_data.password == b"secret")
 
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield controller.port, inbox, logins
-    finally:
-        controller.stop()
+    with running_smtp_server(authenticator=authenticator, auth_require_tls=False) as (port, inbox):
+        yield port, inbox, logins
 
 
 @pytest.fixture(autouse=True)
@@ -153,7 +125,7 @@ def test_login_with_password(smtp_server):
 
 
 def test_email_failure_is_logged_not_raised(tmp_path):
-    data = make_blob(tmp_path, **email_config(_free_port()))  # nothing listens there
+    data = make_blob(tmp_path, **email_config(free_port()))  # nothing listens there
     setup_process_logging(data, "run_x")
 
     log.critical("something broke")
