@@ -1,0 +1,79 @@
+"""`sysprod backtest`: run the backtest engine on a config, and look at its results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def backtest() -> None:
+    """Run and inspect backtests."""
+
+
+@backtest.command("run")
+@click.argument("config_path", metavar="CONFIG.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--csv-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read prices from this pysystemtrade CSV tree instead of the stores (--data-root).",
+)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (created or replaced): <INSTRUMENT>.csv files and summary.json.",
+)
+@click.option(
+    "--mode", type=click.Choice(["compatible", "corrected"]), default=None,
+    help="Override the config's mode: compatible (default) or corrected.",
+)
+@click.option("--instrument", "instruments", multiple=True, help="Run only these instruments (repeatable).")
+@click.pass_context
+def run(
+    ctx: click.Context, config_path: Path, csv_data: Path | None, out: Path, mode: str | None,
+    instruments: tuple[str, ...],
+) -> None:
+    """Run the system in CONFIG.yaml and write per-instrument series and a summary to --out."""
+    started = time.perf_counter()
+    from systems.run import run_to_directory
+
+    if csv_data is not None:
+        from systems.data import stream_csv_inputs
+
+        def load(config):  # noqa: ANN001, ANN202
+            return stream_csv_inputs(csv_data, config.instruments, config.base_currency)
+    else:
+        from sysproduction.cli.common import blob_from_context
+        from systems.data import load_blob_inputs
+
+        def load(config):  # noqa: ANN001, ANN202
+            inputs = load_blob_inputs(blob_from_context(ctx), config.instruments, config.base_currency)
+            return inputs.fx_usd, inputs.instruments.values()
+
+    _, summary = run_to_directory(config_path, load, out, mode, list(instruments), started)
+    sharpe = summary["sharpe"]
+    click.echo(
+        f"{len(summary['instruments'])} instruments, Sharpe {_fmt(sharpe)} "
+        f"(gross {_fmt(summary['gross_sharpe'])}), {summary['seconds']:.2f} s -> {out}"
+    )
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+@backtest.command("show")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Where to save the chart (default OUT/account_curve.png).")
+def show(out: Path, png: Path | None) -> None:
+    """Print the summary of backtest results in OUT and save a PNG of the account curve."""
+    from systems.report import load_results, save_account_chart, summary_table
+
+    summary, curve = load_results(out)
+    from rich.console import Console
+
+    console = Console()
+    console.print(summary_table(summary, curve, out))
+    target = save_account_chart(curve, png or Path(out) / "account_curve.png", title=str(out))
+    console.print(f"account curve saved to {target}")

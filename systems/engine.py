@@ -1,0 +1,231 @@
+"""The whole system, stage by stage, for a validated config and its inputs (no I/O).
+
+Each instrument's forecasts and subsystem position depend only on its own data; the instrument
+weights are the one cross-instrument step; then each instrument's notional and buffered positions
+and its P&L are computed; the portfolio account sums them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from syscore.exceptions import SysprodError
+from systems.accounts import (
+    AccountCurve,
+    CostParameters,
+    InstrumentPnl,
+    Statistics,
+    account_curve,
+    instrument_pnl,
+    statistics,
+)
+from systems.buffering import buffer_edges, buffer_width, buffered_position
+from systems.config import BacktestConfig, TradingRule
+from systems.daily import Daily
+from systems.forecasts import combine_forecasts, scale_and_cap
+from systems.fx import FxRates
+from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
+from systems.portfolio import instrument_weights, notional_position
+from systems.positions import daily_cash_vol_target, subsystem_position, volatility_scalar
+from systems.rawdata import RawData
+
+
+@dataclass(frozen=True)
+class InstrumentResult:
+    """Daily series of one instrument, all on the grid [start, start + len)."""
+
+    code: str
+    start: int
+    price: np.ndarray
+    volatility: np.ndarray
+    forecasts: dict[str, np.ndarray]  # capped scaled forecast per weighted rule
+    combined_forecast: np.ndarray
+    subsystem_position: np.ndarray
+    notional_position: np.ndarray
+    buffer_lower: np.ndarray
+    buffer_upper: np.ndarray
+    buffered_position: np.ndarray
+    final_weight: float
+    pnl: InstrumentPnl
+
+    def __len__(self) -> int:
+        return len(self.combined_forecast)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    instruments: dict[str, InstrumentResult]
+    curve: AccountCurve
+    net: Statistics
+    gross: Statistics
+    instrument_net: dict[str, Statistics]
+
+
+def rule_forecast(rule: TradingRule, raw: RawData) -> Daily:
+    """Call a rule on its named data inputs; accept a `Daily` or a pandas Series back."""
+    try:
+        result = rule.function(*(raw.get(name) for name in rule.data), **rule.other_args)
+    except SysprodError:
+        raise
+    except Exception as exc:
+        raise SysprodError(
+            f"trading rule {rule.name} ({rule.function_path}) failed on {raw.instrument.code}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return as_daily(result, f"trading rule {rule.name} ({rule.function_path})")
+
+
+def as_daily(result: object, what: str) -> Daily:
+    if isinstance(result, Daily):
+        return Daily(result.start, np.asarray(result.values, dtype=float))
+    index = getattr(result, "index", None)
+    if index is not None and hasattr(index, "normalize"):
+        from systems.daily import bin_of_day
+
+        days = index.normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
+        bins = bin_of_day(days)
+        if len(bins) == 0:
+            return Daily(0, np.empty(0))
+        if np.any(((days + 3) % 7) >= 5) or np.any(np.diff(bins) <= 0):
+            raise SysprodError(f"{what} returned a series not on increasing weekdays; return a Daily")
+        values = np.full(int(bins[-1] - bins[0]) + 1, np.nan)
+        values[bins - bins[0]] = np.asarray(result, dtype=float)
+        return Daily(int(bins[0]), values)
+    raise SysprodError(f"{what} returned {type(result).__name__}; return a systems.daily.Daily")
+
+
+@dataclass
+class _Subsystem:
+    """What later stages need of one instrument (its raw rows are not kept)."""
+
+    code: str
+    currency: str
+    costs: CostParameters
+    daily_prices: Daily
+    volatility: Daily
+    forecasts: dict[str, Daily]
+    combined: Daily
+    vol_scalar: Daily
+    position: Daily
+
+
+def _subsystem(config: BacktestConfig, instrument: InstrumentInputs, fx: FxRates) -> _Subsystem:
+    raw = RawData(instrument, config.vol)
+    weights = config.forecast_weights[instrument.code]
+    names = config.rules_for(instrument.code)
+    forecasts = {
+        name: scale_and_cap(
+            rule_forecast(config.rules[name], raw), config.rules[name].forecast_scalar, config.forecast_cap
+        )
+        for name in names
+    }
+    start, _, combined = combine_forecasts(
+        [forecasts[n] for n in names],
+        [weights[n] for n in names],
+        config.fdm[instrument.code],
+        config.forecast_cap,
+        config.forecast_weight_span,
+    )
+    combined_series = Daily(start, combined)
+    vol_scalar = volatility_scalar(
+        raw.daily_returns_volatility,
+        raw.daily_denominator_price,
+        instrument.pointsize,
+        lambda labels: fx.asof(instrument.currency, labels),
+        daily_cash_vol_target(config.capital, config.percentage_vol_target),
+    )
+    position = subsystem_position(vol_scalar, combined_series)
+    costs = CostParameters(
+        spread=instrument.spread_cost,
+        pointsize=instrument.pointsize,
+        per_block=instrument.per_block,
+        percentage=instrument.percentage,
+        per_trade=instrument.per_trade,
+        rolls_per_year=instrument.rolls_per_year,
+    )
+    return _Subsystem(
+        instrument.code, instrument.currency, costs, raw.daily_prices,
+        raw.daily_returns_volatility, forecasts, combined_series, vol_scalar, position,
+    )
+
+
+def run_backtest(config: BacktestConfig, inputs: BacktestInputs, today_seconds: int) -> BacktestResult:
+    """Run the system on every instrument of the config (inputs must hold each of them)."""
+    return run_backtest_streaming(
+        config, inputs.fx_usd, (inputs.instruments[c] for c in config.instruments), today_seconds
+    )
+
+
+def run_backtest_streaming(
+    config: BacktestConfig,
+    fx_usd: dict[str, FxInputs],
+    instruments: Iterable[InstrumentInputs],
+    today_seconds: int,
+    on_instrument: Callable[[InstrumentResult], None] | None = None,
+) -> BacktestResult:
+    """Same as `run_backtest`, taking instruments in any order as they become available.
+
+    Each instrument's subsystem is computed as soon as it arrives (a loader can still be reading
+    the others); results never depend on the arrival order. `on_instrument` is called with each
+    finished instrument (a writer can start on it while the rest are computed).
+    """
+    fx = FxRates(fx_usd, config.base_currency, today_seconds)
+    subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}
+    codes = config.instruments
+    missing = [c for c in codes if c not in subsystems]
+    if missing:
+        raise SysprodError(f"no input data for instrument(s) {', '.join(missing)}")
+    w_start, weights = instrument_weights(
+        [subsystems[c].position for c in codes],
+        [config.instrument_weights[c] for c in codes],
+        config.instrument_weight_span,
+    )
+    results: dict[str, InstrumentResult] = {}
+    for column, code in enumerate(codes):
+        sub = subsystems[code]
+        weight = Daily(w_start, weights[:, column])
+        notional = notional_position(sub.position, weight, config.idm)
+        width = buffer_width(
+            config.buffer_method, config.buffer_size, notional, sub.vol_scalar, weight, config.idm
+        )
+        lower, upper = buffer_edges(notional, width)
+        buffered = buffered_position(notional, lower, upper, config.buffer_trade_to_edge)
+        pnl = instrument_pnl(
+            Daily(notional.start, buffered),
+            sub.daily_prices,
+            sub.costs,
+            lambda labels, ccy=sub.currency: fx.asof(ccy, labels),
+            config.costs,
+        )
+        start, length = notional.start, len(notional)
+        results[code] = InstrumentResult(
+            code=code,
+            start=start,
+            price=sub.daily_prices.reindex(start, length),
+            volatility=sub.volatility.reindex(start, length),
+            forecasts={n: f.reindex(start, length) for n, f in sub.forecasts.items()},
+            combined_forecast=sub.combined.values,
+            subsystem_position=sub.position.values,
+            notional_position=notional.values,
+            buffer_lower=lower,
+            buffer_upper=upper,
+            buffered_position=buffered,
+            final_weight=float(weights[-1, column]) if len(weights) else float("nan"),
+            pnl=pnl,
+        )
+        if on_instrument is not None:
+            on_instrument(results[code])
+    curve = account_curve([r.pnl for r in results.values()], config.capital)
+    per_instrument = {
+        code: statistics(account_curve([r.pnl], config.capital).net_pct) for code, r in results.items()
+    }
+    return BacktestResult(
+        instruments=results,
+        curve=curve,
+        net=statistics(curve.net_pct),
+        gross=statistics(curve.gross_pct),
+        instrument_net=per_instrument,
+    )

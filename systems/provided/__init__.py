@@ -1,0 +1,1 @@
+"""Provided configs and trading rules (referenced by dotted path from a config)."""

@@ -1,0 +1,89 @@
+"""Reading written backtest results back, for people: a summary table and an account chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from syscore.exceptions import MissingData
+from systems.output import CURVE, SUMMARY
+
+
+def load_results(out: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(summary, curve columns) of an output directory; a clear error when it is not one."""
+    out = Path(out)
+    path = out / SUMMARY
+    if not path.is_file():
+        raise MissingData(f"{out}: no {SUMMARY}; run 'sysprod backtest run CONFIG --out {out}' first")
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise MissingData(f"{path}: not valid JSON; re-run the backtest") from None
+    curve_path = out / CURVE
+    if not curve_path.is_file():
+        raise MissingData(f"{out}: no {CURVE}; re-run the backtest to write it")
+    import pyarrow.ipc as ipc
+
+    with ipc.open_file(curve_path) as reader:
+        table = reader.read_all()
+    curve = {
+        "date": np.asarray(table.column("date").cast("int32").to_numpy(), dtype="int64").astype("datetime64[D]"),
+        **{k: table.column(k).to_numpy() for k in ("gross_pct", "costs_pct", "net_pct")},
+    }
+    return summary, curve
+
+
+def _f(value: float | None, fmt: str) -> str:
+    return "" if value is None else format(value, fmt)
+
+
+def summary_table(summary: dict, curve: dict[str, np.ndarray], out: Path):  # noqa: ANN201 - rich Table
+    from rich.table import Table
+
+    dates = curve["date"]
+    span = f"{dates[0]} to {dates[-1]}" if len(dates) else "no days"
+    table = Table(title=f"Backtest {out} ({span}, {len(dates):,} business days)")
+    table.add_column("", justify="left")
+    table.add_column("Sharpe", justify="right")
+    table.add_column("ann. mean %", justify="right")
+    table.add_column("ann. std %", justify="right")
+    table.add_column("total %", justify="right")
+    table.add_row(
+        "portfolio (net)", _f(summary.get("sharpe"), ".4f"), _f(summary.get("ann_mean_pct"), ".2f"),
+        _f(summary.get("ann_std_pct"), ".2f"), f"{float(np.sum(curve['net_pct'])):.2f}",
+    )
+    table.add_row(
+        "portfolio (gross)", _f(summary.get("gross_sharpe"), ".4f"), "", "",
+        f"{float(np.sum(curve['gross_pct'])):.2f}",
+    )
+    for code, sharpe in summary.get("instrument_sharpe", {}).items():
+        table.add_row(f"  {code}", _f(sharpe, ".4f"), "", "", "")
+    table.caption = f"run took {summary.get('seconds', float('nan')):.2f} s"
+    return table
+
+
+def save_account_chart(curve: dict[str, np.ndarray], target: Path, title: str) -> Path:
+    """Cumulative net and gross % of capital (not compounded), saved as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5))
+    ax.plot(curve["date"], np.cumsum(curve["gross_pct"]), label="gross", linewidth=0.8)
+    ax.plot(curve["date"], np.cumsum(curve["net_pct"]), label="net of costs", linewidth=1.0)
+    ax.set_ylabel("cumulative return, % of capital")
+    ax.set_title(f"Account curve: {title}")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from syscore.fileio import atomic_path
+
+    with atomic_path(target, fsync=False) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return target
