@@ -40,6 +40,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "document_store": ("sqlite",),
     "broker": ("sim",),
     "clock": ("wall", "simulated"),
+    "sim_market": ("synthetic", "replay"),
 }
 
 # Keys that must always hold a value.

@@ -28,6 +28,9 @@ SQLITE_FILE = "sysprod.sqlite"
 
 # Repositories built from the blob itself: name -> "module:Class" (constructor takes the blob).
 REPOSITORIES: dict[str, str] = {}
+REPOSITORIES["logs"] = "sysdata.repos.logs:LogRecords"
+REPOSITORIES["process_control"] = "sysdata.repos.process_control:ProcessControl"
+REPOSITORIES["broker"] = "sysbrokers.factory:broker_from_blob"
 
 
 def resolve_data_root(data_root: Path | None, config: Config | None = None) -> Path:

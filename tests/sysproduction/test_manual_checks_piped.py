@@ -49,7 +49,7 @@ def test_a_typed_value_is_checked_again_and_a_final_correction_moves_the_whole_b
     instrument = blob.multiple_prices.list()[0]
     priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
     clean_bar = blob.broker.contract_bars(instrument, priced, BarFrequency.DAILY).iloc[-1]
-    FaultBook(blob.documents).add("spike", 2, instrument=instrument, contract=priced, factor=10)
+    FaultBook(blob.documents, blob.clock).add("spike", 2, instrument=instrument, contract=priced, factor=10)
     assert f"{instrument}/{priced}" in update_historical_prices(blob).spiked
     still_a_spike = float(clean_bar["FINAL"] * 5)
     good = float(clean_bar["FINAL"] * 1.001)
@@ -77,7 +77,7 @@ def test_an_fx_spike_can_be_replaced_by_the_previous_value(install):
     clock.advance(dt.timedelta(days=1))
     SharedSimClock(blob.data_root / SIM_CLOCK_FILE).set(clock.now())
     previous = blob.fx_prices.get(pair).iloc[-1]
-    FaultBook(blob.documents).add("spike", 2, pair=pair, factor=2)
+    FaultBook(blob.documents, blob.clock).add("spike", 2, pair=pair, factor=2)
     assert pair in update_fx_prices(blob).spiked
     result = run_tool(blob, "sysproduction.interactive_manual_check_fx_prices", ["1", pair, "2", "0"])
     assert result.returncode == 0, result.stderr

@@ -83,7 +83,7 @@ def test_a_spike_is_not_written_and_is_logged_and_emailed(tmp_path, tree):
         instrument = blob.multiple_prices.list()[0]
         priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
         before = blob.contract_prices.get(instrument, priced)
-        FaultBook(blob.documents).add("spike", 1, instrument=instrument, contract=priced, factor=10)
+        FaultBook(blob.documents, blob.clock).add("spike", 1, instrument=instrument, contract=priced, factor=10)
         summary = update_historical_prices(blob)
         assert list(summary.spiked) == [f"{instrument}/{priced}"]
         pd.testing.assert_frame_equal(blob.contract_prices.get(instrument, priced), before)
@@ -111,7 +111,7 @@ def test_an_fx_spike_is_held_back_too(install):
     pair = update_fx_prices(blob).unchanged[0]
     before = blob.fx_prices.get(pair)
     next_session(clock)
-    FaultBook(blob.documents).add("spike", 1, pair=pair, factor=3)
+    FaultBook(blob.documents, blob.clock).add("spike", 1, pair=pair, factor=3)
     summary = update_fx_prices(blob)
     assert list(summary.spiked) == [pair]
     pd.testing.assert_series_equal(blob.fx_prices.get(pair), before)
@@ -121,7 +121,7 @@ def test_one_instrument_failing_does_not_stop_the_others(install):
     blob, clock = install
     next_session(clock)
     update_sampled_contracts(blob)
-    FaultBook(blob.documents).add("disconnect", 1)
+    FaultBook(blob.documents, blob.clock).add("disconnect", 1)
     summary = update_historical_prices(blob)
     assert len(summary.failed) == 1
     failed = next(iter(summary.failed))

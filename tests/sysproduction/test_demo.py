@@ -1,0 +1,87 @@
+"""`sysprod demo` run for real: a subprocess building a sandbox in a temp dir."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sysdata.data_blob import DataBlob
+
+SYSPROD = Path(sys.executable).parent / "sysprod"
+TODAY = "2026-06-30"  # a Tuesday
+INSTRUMENTS = {"US10", "BUND", "SP500", "DAX", "NIKKEI", "FTSE100", "EUR", "CRUDE_W", "GAS_US", "GOLD", "COPPER", "CORN"}
+
+
+def _demo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_")}
+    return subprocess.run([str(SYSPROD), "demo", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    base = tmp_path_factory.mktemp("demo")
+    (base / "sandbox").mkdir()
+    (base / "sandbox" / "leftover.txt").write_text("from an earlier run")
+    (base / "sandbox" / ".sysprod_sandbox").write_text("")
+    run = _demo("--years", "10", "--date", TODAY, "--seed", "7", cwd=base)
+    return base / "sandbox", run
+
+
+def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
+    root, run = sandbox
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"sandbox {root.resolve()}")
+    assert [line.split(":")[0] for line in lines[1:4]] == ["[1/3] market history", "[2/3] import", "[3/3] broker"]
+    assert "12 of 12 instruments trading" in lines[3] and "account value 1,000,000 USD" in lines[3]
+    assert not (root / "leftover.txt").exists()  # a previous sandbox is re-created, not added to
+    config = yaml.safe_load((root / "private_config.yaml").read_text())
+    assert config["clock"] == "simulated" and config["broker"] == "sim" and config["sim_seed"] == 7
+    assert config["timeseries_store"] == "parquet" and config["document_store"] == "sqlite"
+    assert Path(config["data_root"]) == root.resolve()
+
+    data = DataBlob.from_data_root(root)
+    assert data.clock.now() == dt.datetime(2026, 6, 30, 23, 0)
+    assert set(data.multiple_prices.list()) == INSTRUMENTS == set(data.adjusted_prices.list())
+    assert set(data.instruments.list()) == INSTRUMENTS
+    assert {data.instruments.get(c).currency for c in INSTRUMENTS} == {"USD", "EUR", "GBP", "JPY"}
+    assert len({data.instruments.get(c).asset_class for c in INSTRUMENTS}) >= 6
+    assert set(data.fx_prices.list()) == {"EURUSD", "GBPUSD", "JPYUSD"}
+    for code in INSTRUMENTS:
+        multiple = data.multiple_prices.get(code)
+        assert multiple.index[0] <= pd.Timestamp("2016-01-05 23:00")
+        assert multiple.index[-1] == pd.Timestamp("2026-06-30 23:00")
+    assert (root / "market_csv" / "multiple_prices_csv" / "GOLD.csv").is_file()
+
+
+def test_imported_history_and_the_live_broker_agree(sandbox):
+    root, _ = sandbox
+    data = DataBlob.from_data_root(root)
+    for code in ("CORN", "NIKKEI"):
+        priced = data.multiple_prices.get(code)["PRICE_CONTRACT"].iloc[-1]
+        stored = data.contract_prices.get(code, priced)["FINAL"]
+        live = data.broker.contract_bars(code, priced)["FINAL"]
+        pd.testing.assert_series_equal(live.loc[stored.index], stored, check_freq=False)
+        assert priced in data.broker.trading_contracts(code)
+        params = data.roll_parameters.get(code)
+        from sysobjects.contracts import ContractId
+
+        assert data.broker.contract_details(code, priced).expiry == params.expected_expiry(ContractId.parse(priced))
+
+
+def test_demo_refuses_a_directory_that_is_not_a_sandbox(tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    run = _demo("--sandbox", str(precious), cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stderr.strip().startswith("error: ") and "not a sysprod sandbox" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert [p.name for p in precious.iterdir()] == ["notes.txt"]
