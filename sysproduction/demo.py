@@ -131,10 +131,71 @@ def check_broker(data: DataBlob) -> str:
     )
 
 
+def next_session_close(now: dt.datetime) -> dt.datetime:
+    """The first weekday session close after `now`."""
+    from sysbrokers.sim.market import SESSION_CLOSE
+
+    candidate = dt.datetime.combine(now.date() + dt.timedelta(days=1), SESSION_CLOSE)
+    while candidate.weekday() >= 5:
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+PRICE_JOB_DELAY = dt.timedelta(minutes=30)  # the price jobs run this long after the close
+
+
+def update_prices(data: DataBlob) -> str:
+    """The next session's price jobs, in the nightly order, on the simulated clock."""
+    from sysproduction.auto_update_roll_status import auto_update_roll_status
+    from sysproduction.update_fx_prices import update_fx_prices
+    from sysproduction.update_historical_prices import update_historical_prices
+    from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
+    from sysproduction.update_sampled_contracts import update_sampled_contracts
+
+    data.clock.set(next_session_close(data.clock.now()) + PRICE_JOB_DELAY)
+    fx, sampled, prices, rolls, multiple = (
+        job(data) for job in (update_fx_prices, update_sampled_contracts, update_historical_prices,
+                              auto_update_roll_status, update_multiple_adjusted_prices)
+    )
+    summaries = (fx, sampled, prices, rolls, multiple)
+    rolled = sorted(code for code, what in multiple.updated.items() if "rolled from" in what)
+    return (
+        f"{data.clock.now():%Y-%m-%d}: {len(fx.updated)} FX pairs, {len(prices.updated)} contract "
+        f"series and {len(multiple.updated)} instruments' multiple/adjusted prices updated; "
+        f"rolled {', '.join(rolled) if rolled else 'nothing'}; "
+        f"{sum(len(s.spiked) for s in summaries)} spikes, {sum(len(s.failed) for s in summaries)} failures"
+    )
+
+
+BACKTEST_OUT = "backtest"  # the demo backtest's output, inside the sandbox
+
+
+def run_backtest(data: DataBlob) -> str:
+    """The provided trend + carry system on the sandbox's instruments that it trades."""
+    from systems.config import load_backtest_config
+    from systems.data import load_blob_inputs
+    from systems.run import run_to_directory
+
+    config = Path(__file__).resolve().parent.parent / "systems" / "provided" / "futures_chapter15.yaml"
+
+    def load(backtest_config):  # noqa: ANN001, ANN202
+        inputs = load_blob_inputs(data, backtest_config.instruments, backtest_config.base_currency)
+        return inputs.fx_usd, inputs.instruments.values()
+
+    traded = [code for code in load_backtest_config(config).instruments if code in data.instruments.list()]
+    _, summary = run_to_directory(config, load, data.data_root / BACKTEST_OUT, instruments=traded)
+    return (
+        f"{', '.join(summary['instruments'])}: Sharpe {summary['sharpe']:.2f} "
+        f"(see: sysprod backtest show {data.data_root / BACKTEST_OUT})"
+    )
+
+
 STEPS: list[DemoStep] = [
     DemoStep("market history", write_market_history),
     DemoStep("import", import_market_history),
     DemoStep("broker", check_broker),
+    DemoStep("daily prices", update_prices),
+    DemoStep("backtest", run_backtest),
 ]
 
 

@@ -22,4 +22,7 @@ def demo(sandbox: Path, seed: int, years: int, date: dt.datetime | None) -> None
 
     now = None if date is None else date.replace(hour=23, minute=59)
     data = run_demo(sandbox, seed, years, now, report=click.echo)
-    click.echo(f"done; try: sysprod --data-root {data.data_root} broker health")
+    root = data.data_root
+    click.echo(f"done; try: sysprod --data-root {root} report roll")
+    click.echo(f"           sysprod --data-root {root} control clock advance 1d   (then sysprod run update_fx_prices ...)")
+    click.echo(f"           sysprod backtest show {root}/backtest")

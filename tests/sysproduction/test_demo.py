@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +40,9 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith(f"sandbox {root.resolve()}")
-    assert [line.split(":")[0] for line in lines[1:4]] == ["[1/3] market history", "[2/3] import", "[3/3] broker"]
+    assert [line.split(":")[0] for line in lines[1:6]] == [
+        "[1/5] market history", "[2/5] import", "[3/5] broker", "[4/5] daily prices", "[5/5] backtest",
+    ]
     assert "12 of 12 instruments trading" in lines[3] and "account value 1,000,000 USD" in lines[3]
     assert not (root / "leftover.txt").exists()  # a previous sandbox is re-created, not added to
     config = yaml.safe_load((root / "private_config.yaml").read_text())
@@ -48,7 +51,11 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert Path(config["data_root"]) == root.resolve()
 
     data = DataBlob.from_data_root(root)
-    assert data.clock.now() == dt.datetime(2026, 6, 30, 23, 0)
+    # the demo's price step ran the next session's jobs half an hour after its close
+    assert data.clock.now() == dt.datetime(2026, 7, 1, 23, 30)
+    assert lines[4].startswith("[4/5] daily prices: 2026-07-01: 3 FX pairs")
+    assert lines[4].endswith("0 spikes, 0 failures")
+    assert "12 instruments' multiple/adjusted prices updated" in lines[4]
     assert set(data.multiple_prices.list()) == INSTRUMENTS == set(data.adjusted_prices.list())
     assert set(data.instruments.list()) == INSTRUMENTS
     assert {data.instruments.get(c).currency for c in INSTRUMENTS} == {"USD", "EUR", "GBP", "JPY"}
@@ -57,8 +64,13 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     for code in INSTRUMENTS:
         multiple = data.multiple_prices.get(code)
         assert multiple.index[0] <= pd.Timestamp("2016-01-05 23:00")
-        assert multiple.index[-1] == pd.Timestamp("2026-06-30 23:00")
+        assert multiple.index[-1].floor("min") == pd.Timestamp("2026-07-01 23:00")  # (23:00:01 after a roll)
+        assert data.fx_prices.get("EURUSD").index[-1] == pd.Timestamp("2026-07-01 23:00")
     assert (root / "market_csv" / "multiple_prices_csv" / "GOLD.csv").is_file()
+    summary = json.loads((root / "backtest" / "summary.json").read_text())
+    assert summary["instruments"] == ["CORN", "US10"]
+    assert lines[5] == (f"[5/5] backtest: CORN, US10: Sharpe {summary['sharpe']:.2f} "
+                        f"(see: sysprod backtest show {root.resolve() / 'backtest'})")
 
 
 def test_imported_history_and_the_live_broker_agree(sandbox):
