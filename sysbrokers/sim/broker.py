@@ -146,8 +146,10 @@ class SimBroker:
             frame = frame[frame.index <= frozen]
         spike = self.faults.consume("spike", matches)
         if spike is not None and len(frame):
+            # the whole bar is off (as with a wrong price multiplier), not just its close
             frame = frame.copy()
-            frame.iloc[-1, frame.columns.get_loc("FINAL")] *= spike.factor
+            prices = [frame.columns.get_loc(c) for c in ("OPEN", "HIGH", "LOW", "FINAL") if c in frame.columns]
+            frame.iloc[-1, prices] *= spike.factor
         return frame
 
     def contract_details(self, instrument_code: str, contract_id: str) -> ContractDetails:

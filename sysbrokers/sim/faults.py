@@ -10,7 +10,8 @@ Kinds:
 - `disconnect`: the next N broker calls raise BrokerError; health says disconnected meanwhile.
 - `stale`: the next N data requests for an instrument (optionally one contract) or an FX pair
   return no bar newer than when the fault was added.
-- `spike`: the next N data requests return the latest bar's FINAL multiplied by `factor`.
+- `spike`: the next N data requests return the latest bar's prices (OPEN, HIGH, LOW, FINAL)
+  multiplied by `factor`.
 - `partial`: the next N orders fill only `fraction` of their quantity; the rest stays working,
   unfilled, until cancelled.
 """

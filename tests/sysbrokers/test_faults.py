@@ -57,14 +57,16 @@ def test_stale_bar_returns_no_new_data(broker, clock):
     assert broker.fx_prices("GBPUSD").index[-1] == pd.Timestamp(CLOSE + 2 * DAY)
 
 
-def test_spike_multiplies_one_bars_final(broker):
+def test_spike_multiplies_the_prices_of_one_bar(broker):
     honest = broker.contract_bars("US10", "20240900")
     broker.faults.add("spike", count=1, instrument="US10", contract="20240900", factor=10)
     assert broker.contract_bars("US10", "20241200")["FINAL"].iloc[-1] < honest["FINAL"].iloc[-1] * 2
     spiked = broker.contract_bars("US10", "20240900")
     assert spiked["FINAL"].iloc[-1] == pytest.approx(honest["FINAL"].iloc[-1] * 10)
     pd.testing.assert_frame_equal(spiked.iloc[:-1], honest.iloc[:-1])
-    assert spiked["OPEN"].iloc[-1] == honest["OPEN"].iloc[-1]
+    for column in ("OPEN", "HIGH", "LOW"):
+        assert spiked[column].iloc[-1] == pytest.approx(honest[column].iloc[-1] * 10)
+    assert spiked["VOLUME"].iloc[-1] == honest["VOLUME"].iloc[-1]
     pd.testing.assert_frame_equal(broker.contract_bars("US10", "20240900"), honest)
     rate = broker.fx_prices("EURUSD").iloc[-1]
     broker.faults.add("spike", pair="EURUSD", factor=0.5)

@@ -64,9 +64,9 @@ def test_a_typed_value_is_checked_again_and_a_final_correction_moves_the_whole_b
     stored = blob.contract_prices.get(instrument, priced).iloc[-1]
     assert stored.name == clean_bar.name
     assert stored["FINAL"] == pytest.approx(good)
-    shift = good - clean_bar["FINAL"] * 10  # from the spiked FINAL the tool was shown
+    shift = good - clean_bar["FINAL"] * 10  # from the spiked bar the tool was shown
     for column in ("OPEN", "HIGH", "LOW"):
-        assert stored[column] == pytest.approx(clean_bar[column] + shift)
+        assert stored[column] == pytest.approx(clean_bar[column] * 10 + shift)
     assert stored["VOLUME"] == clean_bar["VOLUME"]
 
 
