@@ -23,17 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from bench_common import REPO, reference_path
 
-REPO = Path(__file__).resolve().parent.parent
 SYSPROD = str(Path(sys.executable).with_name("sysprod"))
 PROVIDED = REPO / "systems" / "provided" / "futures_chapter15.yaml"
 STAMP = "%Y-%m-%d %H:%M:%S"
 CURRENCIES = ("USD", "USD", "EUR", "GBP", "JPY")
-
-
-def reference_path() -> Path:
-    raw = Path(os.environ.get("SYSPROD_REFERENCE_DATA", "../shared/data/pysystemtrade_futures"))
-    return raw if raw.is_absolute() else (REPO / raw).resolve()
 
 
 def timed_run(args: list[str]) -> tuple[float, float, str]:

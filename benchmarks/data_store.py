@@ -7,26 +7,12 @@ Each figure runs in its own child process so peak memory (ru_maxrss) belongs to 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-import platform
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def reference_path() -> Path:
-    raw = Path(os.environ.get("SYSPROD_REFERENCE_DATA", "../shared/data/pysystemtrade_futures"))
-    return raw if raw.is_absolute() else (REPO / raw).resolve()
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench_common import machine_line, peak_mb, reference_path, run_in_child
 
 
 def step_import(root: str, queue) -> None:
@@ -37,7 +23,7 @@ def step_import(root: str, queue) -> None:
     report = import_csv_tree(DataBlob.from_data_root(Path(root)), reference_path())
     seconds = time.perf_counter() - start
     rows = sum(r.rows for r in report.results if not r.rejected)
-    queue.put({"step": "import whole reference data", "seconds": seconds, "peak_mb": _peak_mb(),
+    queue.put({"step": "import whole reference data", "seconds": seconds, "peak_mb": peak_mb(),
                "detail": f"{len(report.results)} files, {rows:,} rows, {report.contracts_written:,} contract series"})
 
 
@@ -49,7 +35,7 @@ def step_read_adjusted(root: str, queue) -> None:
     start = time.perf_counter()
     rows = sum(len(blob.adjusted_prices.get(name)) for name in names)
     queue.put({"step": "read every adjusted series", "seconds": time.perf_counter() - start,
-               "peak_mb": _peak_mb(), "detail": f"{len(names)} series, {rows:,} rows"})
+               "peak_mb": peak_mb(), "detail": f"{len(names)} series, {rows:,} rows"})
 
 
 def step_stitch(root: str, queue) -> None:
@@ -62,28 +48,18 @@ def step_stitch(root: str, queue) -> None:
     for frame in frames.values():
         panama_stitch(frame)
     queue.put({"step": "stitch every instrument", "seconds": time.perf_counter() - start,
-               "peak_mb": _peak_mb(), "detail": f"{len(frames)} instruments, {sum(map(len, frames.values())):,} rows"})
-
-
-def run(step, root: str) -> dict:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=step, args=(root, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+               "peak_mb": peak_mb(), "detail": f"{len(frames)} instruments, {sum(map(len, frames.values())):,} rows"})
 
 
 def main() -> None:
     if not (reference_path() / "multiple_prices_csv").is_dir():
         print(f"reference data not found at {reference_path()}; set SYSPROD_REFERENCE_DATA")
         return
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine_line())
     results = []
     with tempfile.TemporaryDirectory() as root:
         for step in (step_import, step_read_adjusted, step_stitch):
-            result = run(step, root)
+            result = run_in_child(step, root)[0]
             results.append(result)
             print(f"{result['step']:<32} {result['seconds']:8.2f} s  peak {result['peak_mb']:7.0f} MB  ({result['detail']})")
     if "--json" in sys.argv:

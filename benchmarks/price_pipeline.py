@@ -10,26 +10,17 @@ reported separately; the daily update then runs in its own child process so its 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import platform
-import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench_common import machine_line, peak_mb, run_in_child
 
 INSTRUMENTS = 100
 SEED = 42
 HISTORY_START = dt.date(2014, 1, 6)
 SETUP_TIME = dt.datetime(2024, 6, 3, 23, 30)  # a Monday evening
 UPDATE_TIME = dt.datetime(2024, 6, 4, 23, 30)
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _blob(root: Path, when: dt.datetime):
@@ -56,7 +47,7 @@ def step_setup(root: str, queue) -> None:
     report = import_csv_tree(blob, Path(root) / "tree")
     assert report.ok, [r.message for r in report.rejected]
     queue.put({"step": f"setup: generate, write and import {INSTRUMENTS} instruments x 10 years",
-               "seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+               "seconds": time.perf_counter() - start, "peak_mb": peak_mb(),
                "detail": f"{report.contracts_written:,} contract series"})
 
 
@@ -75,25 +66,15 @@ def step_daily_update(root: str, queue) -> None:
         assert not summary.failed and not summary.spiked, str(summary)
         timings.append(f"{job.__name__} {time.perf_counter() - began:.2f} s ({len(summary.updated)} updated)")
     queue.put({"step": f"one daily update, {INSTRUMENTS} instruments (4 jobs)",
-               "seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "detail": "; ".join(timings)})
-
-
-def run_in_child(target, root: str) -> dict:
-    queue = multiprocessing.get_context("spawn").Queue()
-    process = multiprocessing.get_context("spawn").Process(target=target, args=(root, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+               "seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "detail": "; ".join(timings)})
 
 
 def main() -> None:
-    print(f"machine: {platform.processor() or platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}")
+    print(machine_line())
     with tempfile.TemporaryDirectory() as root:
         (Path(root) / "private_config.yaml").write_text(f"data_root: {root}\nfsync_writes: true\n")
         for step in (step_setup, step_daily_update):
-            result = run_in_child(step, root)
+            result = run_in_child(step, root)[0]
             print(f"{result['step']}: {result['seconds']:.2f} s, peak {result['peak_mb']:.0f} MB  [{result['detail']}]")
 
 

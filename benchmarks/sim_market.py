@@ -7,26 +7,11 @@ Each figure runs in its own child process so peak memory (ru_maxrss) belongs to 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import platform
-import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def reference_path() -> Path:
-    raw = Path(os.environ.get("SYSPROD_REFERENCE_DATA", "../shared/data/pysystemtrade_futures"))
-    return raw if raw.is_absolute() else (REPO / raw).resolve()
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench_common import machine_line, peak_mb, reference_path, run_in_child
 
 
 def step_generate(queue) -> None:
@@ -46,7 +31,7 @@ def step_generate(queue) -> None:
     for currency in market.currencies():
         market.usd_rates(currency, now)
     queue.put({"step": "generate 200 instruments x 20 years (every contract's daily bars)",
-               "seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+               "seconds": time.perf_counter() - start, "peak_mb": peak_mb(),
                "detail": f"{contracts:,} contracts, {bars:,} daily bars"})
 
 
@@ -74,9 +59,9 @@ def step_replay(queue) -> None:
                 calls += 1
     per_day = (time.perf_counter() - start) / len(days)
     queue.put({"step": f"replay {len(codes)} instruments: first read of each",
-               "seconds": loaded, "peak_mb": _peak_mb(), "detail": "multiple prices -> per-contract bars"})
+               "seconds": loaded, "peak_mb": peak_mb(), "detail": "multiple prices -> per-contract bars"})
     queue.put({"step": "replay: one simulated day (listings + bars of 3 contracts each)",
-               "seconds": per_day, "peak_mb": _peak_mb(),
+               "seconds": per_day, "peak_mb": peak_mb(),
                "detail": f"{calls // len(days):,} bar requests a day, mean of {len(days)} days"})
 
 
@@ -89,7 +74,7 @@ def step_demo(queue) -> None:
         start = time.perf_counter()
         run_demo(Path(tmp) / "sandbox", 42, 12, dt.datetime(2026, 6, 30, 23, 30), report=lambda _: None)
         queue.put({"step": "sysprod demo (12 instruments, 12 years: generate, write CSV, import)",
-                   "seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "detail": ""})
+                   "seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "detail": ""})
 
 
 def main() -> None:
@@ -98,17 +83,11 @@ def main() -> None:
         steps.append(step_replay)
     else:
         print(f"reference data not found at {reference_path()}: replay step skipped")
-    context = multiprocessing.get_context("spawn")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine_line())
     print("| step | seconds | peak memory | detail |")
     print("|---|---|---|---|")
     for step in steps:
-        queue = context.Queue()
-        process = context.Process(target=step, args=(queue,))
-        process.start()
-        process.join()
-        while not queue.empty():
-            row = queue.get()
+        for row in run_in_child(step):
             seconds = f"{row['seconds']:.3f}" if row["seconds"] < 1 else f"{row['seconds']:.1f}"
             print(f"| {row['step']} | {seconds} | {row['peak_mb']:.0f} MB | {row['detail']} |")
 

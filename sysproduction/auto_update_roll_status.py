@@ -23,19 +23,16 @@ def auto_update_roll_status(data: DataBlob) -> JobSummary:
     settings = auto_roll_settings(data.config)
     today = data.clock.now().date()
     for instrument in data.multiple_prices.list():
-        with log_context(instrument_code=instrument, type="roll_status"):
-            try:
-                info = roll_info_for(data, instrument, today)
-                decision = decide_roll_state(info.situation(), settings)
-                if decision is None:
-                    summary.unchanged.append(instrument)
-                    continue
-                new_state, reason = decision
-                change_roll_state(data, instrument, new_state, f"auto: {reason}")
-                summary.updated[instrument] = f"{info.state} -> {new_state.value}: {reason}"
-            except Exception as error:  # one instrument failing never stops the others
-                log.error("%s: roll state not updated: %s", instrument, error, exc_info=True)
-                summary.failed[instrument] = str(error)
+        with log_context(instrument_code=instrument, type="roll_status"), \
+                summary.isolated(instrument, "roll state"):
+            info = roll_info_for(data, instrument, today)
+            decision = decide_roll_state(info.situation(), settings)
+            if decision is None:
+                summary.unchanged.append(instrument)
+                continue
+            new_state, reason = decision
+            change_roll_state(data, instrument, new_state, f"auto: {reason}")
+            summary.updated[instrument] = f"{info.state} -> {new_state.value}: {reason}"
     return summary
 
 

@@ -7,7 +7,12 @@ what was updated, what was held back as a spike, and what failed and why.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -17,6 +22,16 @@ class JobSummary:
     unchanged: list[str] = field(default_factory=list)
     spiked: dict[str, str] = field(default_factory=dict)  # item -> the spike, held back
     failed: dict[str, str] = field(default_factory=dict)  # item -> error
+
+    @contextmanager
+    def isolated(self, item: str, what: str) -> Iterator[None]:
+        """Run one item's work: an exception is logged with its traceback and recorded as that
+        item's failure, never raised, so one bad item does not stop the others."""
+        try:
+            yield
+        except Exception as error:
+            log.error("%s: %s not updated: %s", item, what, error, exc_info=True)
+            self.failed[item] = str(error)
 
     @property
     def ok(self) -> bool:

@@ -41,24 +41,20 @@ def update_fx_prices(data: DataBlob) -> JobSummary:
     summary = JobSummary("update_fx_prices")
     max_spike = float(data.config["max_price_spike"])
     for pair in fx_pairs_needed(data):
-        with log_context(currency_code=pair, type="fx_prices"):
-            try:
-                existing = stored_fx(data, pair)
-                start = None if existing is None or existing.empty else existing.index[-1].to_pydatetime()
-                fresh = newer_than(data.broker.fx_prices(pair, start=start).dropna(), existing)
-                if fresh.empty:
-                    summary.unchanged.append(pair)
-                    continue
-                spikes = spikes_in(existing, fresh, max_spike)
-                if spikes:
-                    summary.spiked[pair] = report_spikes(f"FX {pair}", spikes, max_spike)
-                    continue
-                added = data.fx_prices.append_newer(pair, fresh)
-                log.info("FX %s: %d new rate(s) to %s", pair, added, fresh.index[-1])
-                summary.updated[pair] = f"{added} row(s) to {fresh.index[-1]:%Y-%m-%d %H:%M}"
-            except Exception as error:  # one pair failing never stops the others
-                log.error("FX %s not updated: %s", pair, error, exc_info=True)
-                summary.failed[pair] = str(error)
+        with log_context(currency_code=pair, type="fx_prices"), summary.isolated(pair, "FX rates"):
+            existing = stored_fx(data, pair)
+            start = None if existing is None or existing.empty else existing.index[-1].to_pydatetime()
+            fresh = newer_than(data.broker.fx_prices(pair, start=start).dropna(), existing)
+            if fresh.empty:
+                summary.unchanged.append(pair)
+                continue
+            spikes = spikes_in(existing, fresh, max_spike)
+            if spikes:
+                summary.spiked[pair] = report_spikes(f"FX {pair}", spikes, max_spike)
+                continue
+            added = data.fx_prices.append_newer(pair, fresh)
+            log.info("FX %s: %d new rate(s) to %s", pair, added, fresh.index[-1])
+            summary.updated[pair] = f"{added} row(s) to {fresh.index[-1]:%Y-%m-%d %H:%M}"
     return summary
 
 

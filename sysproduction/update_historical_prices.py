@@ -83,13 +83,10 @@ def update_historical_prices(data: DataBlob, instruments: list[str] | None = Non
     for instrument in sorted(by_instrument):
         if instruments is not None and instrument not in instruments:
             continue
-        with log_context(instrument_code=instrument, type="historical_prices"):
-            try:
-                for contract in sorted(by_instrument[instrument]):
-                    update_contract(data, instrument, contract, summary)
-            except Exception as error:  # one instrument failing never stops the others
-                log.error("%s: prices not updated: %s", instrument, error, exc_info=True)
-                summary.failed[instrument] = str(error)
+        with log_context(instrument_code=instrument, type="historical_prices"), \
+                summary.isolated(instrument, "prices"):
+            for contract in sorted(by_instrument[instrument]):
+                update_contract(data, instrument, contract, summary)
     return summary
 
 

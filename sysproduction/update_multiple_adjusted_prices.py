@@ -24,16 +24,12 @@ def update_multiple_adjusted_prices(data: DataBlob, instruments: list[str] | Non
     for instrument in data.multiple_prices.list():
         if instruments is not None and instrument not in instruments:
             continue
-        with log_context(instrument_code=instrument, type="multiple_adjusted_prices"):
-            try:
-                rows, adjusted = extend_instrument(data, instrument)
-                notes = [f"{rows} multiple row(s), {adjusted} adjusted row(s)"] if rows or adjusted else []
-                if data.roll_states.get(instrument).state is RollState.ROLL_ADJUSTED:
-                    notes.append(roll_instrument(data, instrument))
-            except Exception as error:  # one instrument failing never stops the others
-                log.error("%s: multiple/adjusted prices not updated: %s", instrument, error, exc_info=True)
-                summary.failed[instrument] = str(error)
-                continue
+        with log_context(instrument_code=instrument, type="multiple_adjusted_prices"), \
+                summary.isolated(instrument, "multiple/adjusted prices"):
+            rows, adjusted = extend_instrument(data, instrument)
+            notes = [f"{rows} multiple row(s), {adjusted} adjusted row(s)"] if rows or adjusted else []
+            if data.roll_states.get(instrument).state is RollState.ROLL_ADJUSTED:
+                notes.append(roll_instrument(data, instrument))
             if notes:
                 summary.updated[instrument] = "; ".join(notes)
             else:

@@ -64,13 +64,9 @@ def update_sampled_contracts(data: DataBlob) -> JobSummary:
     summary = JobSummary("update_sampled_contracts")
     today = data.clock.now().date()
     for instrument in data.multiple_prices.list():
-        with log_context(instrument_code=instrument, type="sampled_contracts"):
-            try:
-                changes = update_contracts_for(data, instrument, today)
-            except Exception as error:  # one instrument failing never stops the others
-                log.error("%s: sampled contracts not updated: %s", instrument, error, exc_info=True)
-                summary.failed[instrument] = str(error)
-                continue
+        with log_context(instrument_code=instrument, type="sampled_contracts"), \
+                summary.isolated(instrument, "sampled contracts"):
+            changes = update_contracts_for(data, instrument, today)
             if changes:
                 summary.updated[instrument] = changes
             else:

@@ -18,12 +18,7 @@ from sysproduction.update_fx_prices import update_fx_prices
 from sysproduction.update_historical_prices import update_historical_prices
 from sysproduction.update_sampled_contracts import update_sampled_contracts
 from tests.conftest import REPO_ROOT
-from tests.sysproduction.synthetic_install import build_tree, installation
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    return build_tree(tmp_path_factory.mktemp("synthetic"))
+from tests.sysproduction.synthetic_install import installation
 
 
 @pytest.fixture

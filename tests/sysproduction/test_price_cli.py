@@ -13,12 +13,7 @@ import pytest
 
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from tests.conftest import REPO_ROOT
-from tests.sysproduction.synthetic_install import build_tree, installation
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    return build_tree(tmp_path_factory.mktemp("synthetic"))
+from tests.sysproduction.synthetic_install import installation
 
 
 @pytest.fixture

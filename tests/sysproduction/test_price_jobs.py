@@ -23,14 +23,9 @@ from sysproduction.update_historical_prices import update_historical_prices
 from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
 from sysproduction.update_sampled_contracts import update_sampled_contracts
 from tests.smtp_inbox import email_settings, running_smtp_server
-from tests.sysproduction.synthetic_install import build_tree, installation
+from tests.sysproduction.synthetic_install import installation
 
 JOBS = (update_fx_prices, update_sampled_contracts, update_historical_prices, update_multiple_adjusted_prices)
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    return build_tree(tmp_path_factory.mktemp("synthetic"))
 
 
 @pytest.fixture
