@@ -218,3 +218,35 @@ def test_auto_roll_sets_states_by_the_rules_and_says_why(install):
     table = get_roll_info(blob, flat)
     assert table.loc[flat, "days_to_roll"] == 0
     assert table.loc[flat, "state"] == "Roll_Adjusted"
+
+
+def test_after_a_roll_the_old_contract_stops_being_sampled(install):
+    blob, clock = install
+    instrument = "US10"  # carry is the next contract: after the roll nothing needs the old one
+    update_sampled_contracts(blob)
+    old = current_contracts(blob.multiple_prices.get(instrument))["PRICE"]
+    assert blob.contracts.get(instrument, old).sampling
+    change_roll_state(blob, instrument, RollState.ROLL_ADJUSTED, "test")
+    update_multiple_adjusted_prices(blob)
+    summary = update_sampled_contracts(blob)
+    assert f"-{old}" in summary.updated[instrument]
+    assert not blob.contracts.get(instrument, old).sampling
+    assert old not in {r.contract_date for r in blob.contracts.sampled(instrument)}
+
+
+def test_hourly_bars_are_merged_when_configured(tmp_path, tree):
+    blob, clock = installation(tmp_path / "root", tree, download_hourly_prices=True)
+    next_session(clock)
+    update_sampled_contracts(blob)
+    assert not update_historical_prices(blob).failed
+    instrument = "SP500"
+    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
+    stored = blob.contract_prices.get(instrument, priced)
+    today = stored[stored.index.normalize() == pd.Timestamp(clock.now().date())]
+    hourly = blob.broker.contract_bars(instrument, priced, BarFrequency.HOURLY)
+    expected = hourly[hourly.index.normalize() == pd.Timestamp(clock.now().date())]
+    assert len(today) == len(expected) > 1
+    assert today["FINAL"].to_numpy() == pytest.approx(expected["FINAL"].to_numpy())
+    update_multiple_adjusted_prices(blob)
+    multiple = blob.multiple_prices.get(instrument)
+    assert (multiple.index.normalize() == pd.Timestamp(clock.now().date())).sum() == len(expected)
