@@ -33,11 +33,16 @@ def run_job(blob: DataBlob, job: Callable[[DataBlob], object], echo: Callable[[s
 
 
 def blob_from_environment() -> DataBlob:
+    """The installation named by SYSPROD_DATA_ROOT / SYSPROD_CONFIG; its clock becomes the
+    process clock."""
+    from syscore.clock import set_clock
     from sysdata.data_blob import DataBlob
 
     root = os.environ.get("SYSPROD_DATA_ROOT")
     config = os.environ.get("SYSPROD_CONFIG")
-    return DataBlob.from_data_root(Path(root) if root else None, Path(config) if config else None)
+    blob = DataBlob.from_data_root(Path(root) if root else None, Path(config) if config else None)
+    set_clock(blob.clock)
+    return blob
 
 
 def run_job_main(job: Callable[[DataBlob], object]) -> None:

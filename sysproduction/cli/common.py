@@ -14,10 +14,15 @@ if TYPE_CHECKING:
 
 
 def blob_from_context(ctx: click.Context) -> DataBlob:
+    """The installation's DataBlob; its clock (wall or simulated) becomes the process clock, so
+    code that asks `syscore.clock.now()` agrees with the installation."""
+    from syscore.clock import set_clock
     from sysdata.data_blob import DataBlob
 
     obj = ctx.find_root().obj or {}
-    return DataBlob.from_data_root(obj.get("data_root"), obj.get("config"))
+    blob = DataBlob.from_data_root(obj.get("data_root"), obj.get("config"))
+    set_clock(blob.clock)
+    return blob
 
 
 def print_frame(frame: pd.DataFrame, title: str, as_csv: bool, index_label: str | None = None) -> None:
