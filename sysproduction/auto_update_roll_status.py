@@ -12,7 +12,7 @@ import logging
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.auto_roll import decide_roll_state
-from sysproduction.job_summary import JobSummary
+from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.roll_status import auto_roll_settings, change_roll_state, roll_info_for
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ def auto_update_roll_status(data: DataBlob) -> JobSummary:
     summary = JobSummary("auto_update_roll_status")
     settings = auto_roll_settings(data.config)
     today = data.clock.now().date()
-    for instrument in data.multiple_prices.list():
+    for instrument in traded_instruments(data, summary):
         with log_context(instrument_code=instrument, type="roll_status"), \
                 summary.isolated(instrument, "roll state"):
             info = roll_info_for(data, instrument, today)

@@ -22,6 +22,7 @@ class JobSummary:
     unchanged: list[str] = field(default_factory=list)
     spiked: dict[str, str] = field(default_factory=dict)  # item -> the spike, held back
     failed: dict[str, str] = field(default_factory=dict)  # item -> error
+    note: str = ""  # said under the headline, e.g. why there was nothing to do
 
     @contextmanager
     def isolated(self, item: str, what: str) -> Iterator[None]:
@@ -43,6 +44,8 @@ class JobSummary:
             f"{len(self.spiked)} spiked, {len(self.failed)} failed"
         )
         out = [head]
+        if self.note:
+            out.append(f"  {self.note}")
         out += [f"  updated {item}: {what}" for item, what in self.updated.items()]
         out += [f"  SPIKE   {item}: {what}" for item, what in self.spiked.items()]
         out += [f"  FAILED  {item}: {what}" for item, what in self.failed.items()]
@@ -50,3 +53,18 @@ class JobSummary:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+NO_INSTRUMENTS = (
+    "no instruments with multiple prices in this data root; import some first "
+    "(sysprod data import-csv DIR)"
+)
+
+
+def traded_instruments(data, summary: JobSummary) -> list[str]:
+    """The instruments a price job works on; an empty installation says why nothing happened."""
+    instruments = data.multiple_prices.list()
+    if not instruments:
+        summary.note = NO_INSTRUMENTS
+        log.warning("%s: %s", summary.job, NO_INSTRUMENTS)
+    return instruments

@@ -16,7 +16,7 @@ import pandas as pd
 from syscore.exceptions import MissingData
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
-from sysproduction.job_summary import JobSummary
+from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.price_updates import newer_than, report_spikes, spikes_in
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def stored_fx(data: DataBlob, pair: str) -> pd.Series | None:
 def update_fx_prices(data: DataBlob) -> JobSummary:
     summary = JobSummary("update_fx_prices")
     max_spike = float(data.config["max_price_spike"])
+    traded_instruments(data, summary)
     for pair in fx_pairs_needed(data):
         with log_context(currency_code=pair, type="fx_prices"), summary.isolated(pair, "FX rates"):
             existing = stored_fx(data, pair)

@@ -20,7 +20,7 @@ from syscore.exceptions import MissingData
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.price_cleaning import CleaningRules, clean_bars
-from sysproduction.job_summary import JobSummary
+from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.price_updates import newer_than, report_spikes, spikes_in
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def update_contract(data: DataBlob, instrument: str, contract: str, summary: Job
 
 def update_historical_prices(data: DataBlob, instruments: list[str] | None = None) -> JobSummary:
     summary = JobSummary("update_historical_prices")
+    traded_instruments(data, summary)
     by_instrument: dict[str, list[str]] = defaultdict(list)
     for record in data.contracts.sampled():
         by_instrument[record.instrument_code].append(record.contract_date)

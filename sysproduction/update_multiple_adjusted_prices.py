@@ -13,7 +13,7 @@ import logging
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.roll_state import RollState
-from sysproduction.job_summary import JobSummary
+from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.multiple_adjusted_updates import extend_instrument, roll_instrument
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def update_multiple_adjusted_prices(data: DataBlob, instruments: list[str] | None = None) -> JobSummary:
     summary = JobSummary("update_multiple_adjusted_prices")
-    for instrument in data.multiple_prices.list():
+    for instrument in traded_instruments(data, summary):
         if instruments is not None and instrument not in instruments:
             continue
         with log_context(instrument_code=instrument, type="multiple_adjusted_prices"), \

@@ -16,7 +16,7 @@ from syslogdiag import log_context
 from sysobjects.contract_sampling import contracts_to_sample, should_stop_sampling
 from sysobjects.contracts import ContractId
 from sysobjects.multiple_prices_update import current_contracts
-from sysproduction.job_summary import JobSummary
+from sysproduction.job_summary import JobSummary, traded_instruments
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def update_contracts_for(data: DataBlob, instrument: str, today: dt.date) -> str
 def update_sampled_contracts(data: DataBlob) -> JobSummary:
     summary = JobSummary("update_sampled_contracts")
     today = data.clock.now().date()
-    for instrument in data.multiple_prices.list():
+    for instrument in traded_instruments(data, summary):
         with log_context(instrument_code=instrument, type="sampled_contracts"), \
                 summary.isolated(instrument, "sampled contracts"):
             changes = update_contracts_for(data, instrument, today)

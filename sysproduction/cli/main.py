@@ -18,7 +18,7 @@ import click
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "data": ("sysproduction.cli.data", "data", "Import, export and inspect stored data."),
     "demo": ("sysproduction.cli.demo", "demo", "Build a sandbox and run the daily cycle on it."),
-    "run": ("sysproduction.cli.run", "run", "Run a production process or job."),
+    "run": ("sysproduction.cli.run", "run", "Run a production process, a single job or an interactive tool."),
     "control": ("sysproduction.cli.control", "control", "Process control and scheduling."),
     "report": ("sysproduction.cli.report", "report", "Produce reports."),
     "backtest": ("sysproduction.cli.backtest", "backtest", "Run and inspect backtests."),

@@ -34,6 +34,11 @@ def roll(ctx: click.Context, instrument: str | None, as_csv: bool) -> None:
     if instrument and instrument not in blob.multiple_prices.list():
         raise MissingData(f"no multiple prices for '{instrument}'; see sysprod data list instruments")
     frame = get_roll_info(blob, instrument)
+    if frame.empty:
+        from sysproduction.job_summary import NO_INSTRUMENTS
+
+        click.echo(NO_INSTRUMENTS)
+        return
     if not as_csv:
         frame = frame[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS)
         for column in ("priced vol", "fwd vol"):

@@ -70,3 +70,12 @@ def test_a_job_wrapper_appends_to_its_echo_file(root, tmp_path):
     text = (echo / "update_fx_prices.txt").read_text()
     assert "update_fx_prices: 3 updated, 0 unchanged, 0 spiked, 0 failed" in text
     assert text.rstrip().endswith("=== update_fx_prices ended with exit code 0 ===")
+
+
+def test_an_empty_installation_says_what_to_do_first(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args in (("run", "update_historical_prices"), ("report", "roll")):
+        result = sysprod(empty, *args)
+        assert result.returncode == 0, result.stderr
+        assert "no instruments with multiple prices in this data root; import some first" in result.stdout
