@@ -24,5 +24,6 @@ def demo(sandbox: Path, seed: int, years: int, date: dt.datetime | None) -> None
     data = run_demo(sandbox, seed, years, now, report=click.echo)
     root = data.data_root
     click.echo(f"done; try: sysprod --data-root {root} report roll")
-    click.echo(f"           sysprod --data-root {root} control clock advance 1d   (then sysprod run update_fx_prices ...)")
+    click.echo(f"           sysprod --data-root {root} control clock advance 1d")
+    click.echo(f"           sysprod --data-root {root} run update_historical_prices   (and the other price jobs)")
     click.echo(f"           sysprod backtest show {root}/backtest")
