@@ -47,15 +47,22 @@ def sync_adjusted(data: DataBlob, instrument: str, multiple: pd.DataFrame) -> in
     return data.adjusted_prices.append_newer(instrument, new)
 
 
-def extend_instrument(data: DataBlob, instrument: str) -> tuple[int, int]:
-    """Append new multiple-price rows from contract prices, then adjusted rows. (rows, rows)"""
+def _extend(data: DataBlob, instrument: str) -> tuple[pd.DataFrame, int, int]:
+    """Append new multiple-price rows from contract prices, then adjusted rows; returns the
+    extended multiple prices and the rows added to each series."""
     multiple = data.multiple_prices.get(instrument)
     finals = contract_finals(data, instrument, list(current_contracts(multiple).values()))
     new_rows = extend_multiple_prices(multiple, finals)
     added = data.multiple_prices.append_newer(instrument, new_rows) if len(new_rows) else 0
     if added:
         multiple = pd.concat([multiple, new_rows])
-    return added, sync_adjusted(data, instrument, multiple)
+    return multiple, added, sync_adjusted(data, instrument, multiple)
+
+
+def extend_instrument(data: DataBlob, instrument: str) -> tuple[int, int]:
+    """Append new multiple-price rows from contract prices, then adjusted rows. (rows, rows)"""
+    _, added, adjusted = _extend(data, instrument)
+    return added, adjusted
 
 
 def priced_position(data: DataBlob, instrument: str) -> int:
@@ -70,9 +77,9 @@ def roll_instrument(data: DataBlob, instrument: str) -> str:
     record = data.roll_states.get(instrument)
     if record.state is not RollState.ROLL_ADJUSTED:
         raise SysprodError(f"{instrument} is in {record.state.value}, not Roll_Adjusted; nothing to roll")
-    extend_instrument(data, instrument)
-    multiple = data.multiple_prices.get(instrument)
-    priced = str(current_contracts(multiple)["PRICE"])
+    multiple, _, _ = _extend(data, instrument)
+    contracts = current_contracts(multiple)
+    priced = str(contracts["PRICE"])
     if record.roll_from is not None and priced != record.roll_from:
         message = f"already rolled from {record.roll_from} to {priced}"
     else:
@@ -83,7 +90,7 @@ def roll_instrument(data: DataBlob, instrument: str) -> str:
                 "the position first (Force or Force_Outright), then Roll_Adjusted"
             )
         roll = data.roll_parameters.get(instrument)
-        forward = ContractId.parse(str(current_contracts(multiple)["FORWARD"]))
+        forward = ContractId.parse(str(contracts["FORWARD"]))
         wanted = [str(roll.next_held(forward)), str(roll.carry_contract(forward))]
         row = roll_row(multiple, roll, contract_finals(data, instrument, wanted))
         data.multiple_prices.append_newer(instrument, row)

@@ -47,7 +47,8 @@ def new_bars(data: DataBlob, instrument: str, contract: str, existing: pd.DataFr
     frames = [data.broker.contract_bars(instrument, contract, BarFrequency.DAILY, start=start)]
     if data.config["download_hourly_prices"]:
         frames.append(data.broker.contract_bars(instrument, contract, BarFrequency.HOURLY, start=start))
-    bars = pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else frames[0]
+    non_empty = [f for f in frames if len(f)]
+    bars = pd.concat(non_empty) if non_empty else frames[0]
     bars = bars[~bars.index.duplicated(keep="first")].sort_index()
     result = clean_bars(newer_than(bars, existing), data.clock.now(), cleaning_rules(data.config))
     if result.dropped:

@@ -131,24 +131,20 @@ def data_summary(ctx: click.Context, stale_days: int) -> None:
 @click.pass_context
 def interactive(ctx: click.Context) -> None:
     """The interactive_controls menu (numbered; piped input works)."""
-    from syslogdiag import setup_process_logging
+    from sysproduction.control.tool_entry import run_tool
     from sysproduction.interactive_controls import interactive_controls
 
-    blob = blob_from_context(ctx)
-    setup_process_logging(blob, "interactive_controls")
-    interactive_controls(blob)
+    run_tool(blob_from_context(ctx), interactive_controls, "interactive_controls")
 
 
 @control.command()
 @click.pass_context
 def diagnostics(ctx: click.Context) -> None:
     """The interactive_diagnostics menu (numbered; piped input works)."""
-    from syslogdiag import setup_process_logging
+    from sysproduction.control.tool_entry import run_tool
     from sysproduction.interactive_diagnostics import interactive_diagnostics
 
-    blob = blob_from_context(ctx)
-    setup_process_logging(blob, "interactive_diagnostics")
-    interactive_diagnostics(blob)
+    run_tool(blob_from_context(ctx), interactive_diagnostics, "interactive_diagnostics")
 
 
 @control.command("install-crontab")
