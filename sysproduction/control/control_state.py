@@ -11,14 +11,16 @@ import logging
 import os
 from dataclasses import dataclass, replace
 
-from syscore.exceptions import ConcurrencyError
+from syscore.exceptions import ConcurrencyError, DataValidationError
 from sysdata.repos.process_control import ProcessControl, ProcessState, ProcessStatus
 from syslogdiag import log_context
 from sysproduction.control.liveness import hostname, is_alive, process_identity
 
 log = logging.getLogger(__name__)
 
-COMPLETED = "completed"  # ran to the end of its methods or its stop time
+COMPLETED = "completed"  # ran to the end of its methods or its stop time, every method ok
+COMPLETED_WITH_FAILURES = "completed with failures"  # ran to the end, but a method failed
+ACCEPTED = "completed with failures, accepted"  # the user checked the failures and let it count
 STOPPED = "stopped"  # ended early on a STOP
 TERMINATED = "terminated"  # ended early by a signal (SIGTERM, Ctrl-C)
 CRASHED = "crashed"  # the runner itself failed
@@ -97,33 +99,81 @@ def release(control: ProcessControl, name: str, now: dt.datetime, outcome: str, 
 
 
 def mark_dead_processes(control: ProcessControl, now: dt.datetime) -> list[str]:
-    """Mark every process whose claimant on this host has died as finished; return their names."""
+    """Mark every process whose claimant on this host has died as finished; return their names.
+
+    Several detectors may run at once (`control mark-dead`, `startup`, a new start of the same
+    process): each dead run is marked by one compare-and-set on its record, and only the detector
+    whose change made the transition records it (history, CRITICAL email), so a dead run is
+    reported exactly once.
+    """
     host = hostname()
     marked = []
     for name, state in control.all().items():
-        if holder_is_dead(state, host):
-            def change(current: ProcessState, pid=state.pid) -> ProcessState:
-                if current.running and current.pid == pid and holder_is_dead(current, host):
-                    return replace(current, running=False, end_time=now, last_outcome=DIED)
-                return current
-
-            updated = control.update(name, change)
-            if updated.last_outcome == DIED and not updated.running and updated.pid == state.pid:
-                _report_dead(control, state, now)
-                marked.append(name)
+        if holder_is_dead(state, host) and _mark_died(control, name, state, now):
+            _report_dead(control, state, now)
+            marked.append(name)
     return marked
+
+
+def _mark_died(control: ProcessControl, name: str, seen: ProcessState, now: dt.datetime) -> bool:
+    """Compare-and-set: running by the dead claimant `seen` -> died. True if this call did it."""
+    won: list[bool] = []
+
+    def change(current: ProcessState) -> ProcessState:
+        won.clear()  # the store calls this once per transaction; keep only the committed answer
+        same_run = (current.running and current.pid == seen.pid
+                    and current.identity == seen.identity and current.start_time == seen.start_time)
+        if same_run and holder_is_dead(current, hostname()):
+            won.append(True)
+            return replace(current, running=False, end_time=now, last_outcome=DIED)
+        return current
+
+    control.update(name, change)
+    return bool(won)
 
 
 def mark_finished(control: ProcessControl, name: str, now: dt.datetime) -> ProcessState:
     """By hand: the user says the claimant is gone (e.g. it ran on another machine)."""
-    before = control.get(name)
-    after = control.update(
-        name, lambda s: replace(s, running=False, end_time=now, last_outcome=DIED) if s.running else s
-    )
-    if before.running:
+    released: list[ProcessState] = []
+
+    def change(state: ProcessState) -> ProcessState:
+        released.clear()
+        if not state.running:
+            return state
+        released.append(state)
+        return replace(state, running=False, end_time=now, last_outcome=DIED)
+
+    after = control.update(name, change)
+    for before in released:
         control.add_history(after, "marked finished by hand")
         with log_context(type="process_control"):
             log.warning("%s (pid %s on %s) marked finished by hand", name, before.pid, before.host)
+    return after
+
+
+def accept_failures(control: ProcessControl, name: str, now: dt.datetime) -> ProcessState:
+    """The user has checked a run that completed with failures and lets it count as completed,
+    so a process waiting for it (previous_process) may start."""
+    refusal: list[str] = []
+
+    def change(state: ProcessState) -> ProcessState:
+        refusal.clear()
+        if state.running:
+            refusal.append(f"{name} is running now; accept its failures once it has finished")
+        elif state.last_outcome != COMPLETED_WITH_FAILURES:
+            refusal.append(
+                f"{name}: last run ended '{state.last_outcome or 'no run'}', not "
+                f"'{COMPLETED_WITH_FAILURES}'; there is nothing to accept"
+            )
+        else:
+            return replace(state, last_outcome=ACCEPTED)
+        return state
+
+    after = control.update(name, change)
+    if refusal:
+        raise DataValidationError(refusal[0])
+    with log_context(type="process_control"):
+        log.warning("%s: failures of the run ended %s accepted by hand", name, _fmt(after.end_time))
     return after
 
 
@@ -138,11 +188,23 @@ def _report_dead(control: ProcessControl, dead: ProcessState, now: dt.datetime) 
 
 
 def completed_today(control: ProcessControl, name: str, now: dt.datetime) -> bool:
-    """Has `name` finished a run normally today (by the clock), and is it not running now?"""
+    """Has `name` finished a run today (by the clock) with every method ok, or with failures the
+    user has accepted, and is it not running now?"""
     state = control.get(name)
     return (
         not state.running
-        and state.last_outcome == COMPLETED
+        and state.last_outcome in (COMPLETED, ACCEPTED)
+        and state.end_time is not None
+        and state.end_time.date() == now.date()
+    )
+
+
+def failed_today(control: ProcessControl, name: str, now: dt.datetime) -> bool:
+    """Did `name`'s run today complete with failures nobody has accepted yet?"""
+    state = control.get(name)
+    return (
+        not state.running
+        and state.last_outcome == COMPLETED_WITH_FAILURES
         and state.end_time is not None
         and state.end_time.date() == now.date()
     )
