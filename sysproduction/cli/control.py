@@ -71,6 +71,23 @@ def mark_finished_cmd(ctx: click.Context, name: str) -> None:
 
 
 @control.command()
+@click.argument("name")
+@click.pass_context
+def accept(ctx: click.Context, name: str) -> None:
+    """Accept the failures of NAME's last run (after checking them), so the processes that wait
+    for it (previous_process) may start today."""
+    from syslogdiag import setup_process_logging
+    from sysproduction.control.control_state import accept_failures
+    from sysproduction.control.process_config import canonical_name
+
+    blob = blob_from_context(ctx)
+    setup_process_logging(blob, "control")
+    name = canonical_name(blob.config, name)
+    state = accept_failures(blob.process_control, name, blob.clock.now())
+    click.echo(f"{name}: {state.last_outcome} (run ended {state.end_time:%Y-%m-%d %H:%M:%S})")
+
+
+@control.command()
 @click.argument("name", required=False)
 @click.pass_context
 def processes(ctx: click.Context, name: str | None) -> None:

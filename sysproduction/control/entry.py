@@ -3,8 +3,9 @@
 Builds the DataBlob (data root and config from `SYSPROD_DATA_ROOT` / `SYSPROD_CONFIG`, as the
 wrappers in `scripts/` set them), installs logging, turns SIGTERM into a clean end (the control
 record is released), runs, and prints one summary line per method. Exit code: 0 when the process
-ran cleanly or declined to start for a scheduled reason, 1 when a method failed or the start was
-refused (a second copy).
+ran cleanly or declined to start for a scheduled reason, 1 when a method failed (it raised, or its
+summary lists failed items), the previous process it waits for completed with failures, or the
+start was refused (a second copy).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def run_named_process(blob: DataBlob, name: str, echo: Callable[[str], None] = p
         flush_logs()
     for line in result.summary_lines():
         echo(line)
-    return 1 if result.failures else 0
+    return result.exit_code
 
 
 def main(name: str) -> int:

@@ -5,6 +5,12 @@ function: on the wall clock it sleeps, on a simulated clock it moves the clock, 
 looping process runs in seconds. Between methods the runner re-reads the control status (STOP
 ends the loop, PAUSE waits) and the stop time. A method that raises is logged with its traceback
 and the process carries on with the others.
+
+The failure rule: a method whose job raised, or whose summary lists failed items (a JobSummary's
+`failed`), has failed. The process still runs its other methods, but it ends "completed with
+failures" and exits non-zero, and a process waiting for it (`previous_process`) does not start
+until it completes cleanly or the user accepts the failures (`sysprod control accept NAME`).
+Items held back as spikes for a manual check are not failures; they are shown in the summary.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class MethodRecord:
     last_run: dt.datetime | None = None
     last_result: str | None = None
     last_error: str | None = None
+    details: list[str] = field(default_factory=list)  # the last run's failed and spiked items
 
     @property
     def available(self) -> bool:
@@ -86,6 +93,9 @@ class MethodRecord:
             text += f"; {self.last_result}"
         return text
 
+    def summary_lines(self) -> list[str]:
+        return [self.summary(), *(f"  {line}" for line in self.details)]
+
 
 @dataclass
 class RunResult:
@@ -96,13 +106,20 @@ class RunResult:
     reason: str
     outcome: str | None = None
     methods: list[MethodRecord] = field(default_factory=list)
+    blocked: bool = False  # did not run because its previous process completed with failures
 
     def summary_lines(self) -> list[str]:
         if not self.started:
             return [self.reason]
         lines = [f"{self.process_name}: {self.outcome} ({self.reason})"]
-        lines += [f"  {record.summary()}" for record in self.methods]
+        lines += [f"  {line}" for record in self.methods for line in record.summary_lines()]
         return lines
+
+    @property
+    def exit_code(self) -> int:
+        """What cron sees: 1 when a method failed or the run was blocked by a failed previous
+        process; 0 when it ran cleanly or declined for a scheduled reason."""
+        return 1 if self.failures or self.blocked else 0
 
     @property
     def failures(self) -> int:
@@ -144,7 +161,8 @@ class ProcessRunner:
         records = [MethodRecord(m, self._resolve(m)) for m in self.config.methods]
         declined = self._reason_not_to_start(records)
         if declined is not None:
-            return RunResult(self.name, False, declined, methods=records)
+            return RunResult(self.name, False, declined, methods=records,
+                             blocked=self._previous_failed(self.now()))
 
         control_state.claim(self._control, self.name, self.now(), control_state.Me.current())
         outcome, reason = control_state.CRASHED, "runner failed"
@@ -163,13 +181,18 @@ class ProcessRunner:
                 for record in records:
                     if record.available and record.config.run_on_completion_only and outcome != control_state.GAVE_UP:
                         self._run_method(record)
+                if outcome == control_state.COMPLETED and any(r.failures for r in records):
+                    outcome = control_state.COMPLETED_WITH_FAILURES
+                    failed = ", ".join(r.config.name for r in records if r.failures)
+                    reason = f"{reason}; failed: {failed}"
                 log.info("%s finished: %s (%s)", self.name, outcome, reason)
         except (KeyboardInterrupt, SystemExit):
             outcome, reason = control_state.TERMINATED, "terminated by a signal"
             raise
         finally:
             control_state.release(self._control, self.name, self.now(), outcome, reason)
-        return RunResult(self.name, True, reason, outcome, records)
+        blocked = outcome == control_state.GAVE_UP and self._previous_failed(self.now())
+        return RunResult(self.name, True, reason, outcome, records, blocked=blocked)
 
     def _resolve(self, method: MethodConfig) -> Job | None:
         job = resolve_job(method.target)
@@ -228,10 +251,19 @@ class ProcessRunner:
         previous = self.config.previous_process
         return previous is None or control_state.completed_today(self._control, previous, now)
 
+    def _previous_failed(self, now: dt.datetime) -> bool:
+        previous = self.config.previous_process
+        return previous is not None and control_state.failed_today(self._control, previous, now)
+
     def _waiting_for_previous(self, now: dt.datetime) -> str:
         previous = self.config.previous_process
         last = self._control.get(previous)
         when = last.end_time.strftime("%Y-%m-%d %H:%M") if last.end_time else "never"
+        if self._previous_failed(now):
+            return (
+                f"{self.name}: waits for {previous}, which completed with failures today (at "
+                f"{when}); check them, then `sysprod control accept {previous}` lets {self.name} start"
+            )
         return (
             f"{self.name}: waits for {previous}, which has not completed today "
             f"(last finished: {when}, {last.last_outcome or 'no run'})"
@@ -299,6 +331,7 @@ class ProcessRunner:
         record.last_run = self.now()
         record.executions += 1
         with log_context(type=name):
+            record.details = []
             try:
                 result = record.job(self.blob)
             except Exception as exc:
@@ -308,5 +341,26 @@ class ProcessRunner:
                 )
                 log.error("%s.%s failed: %s", self.name, name, record.last_error, exc_info=True)
                 return
-            record.last_result = _short(result)
+            record.last_result, record.details = _describe(result)
+            failed_items = dict(getattr(result, "failed", None) or {})
+            if failed_items:
+                record.failures += 1
+                record.last_error = _short(
+                    f"{len(failed_items)} item(s) failed: {', '.join(failed_items)}"
+                )
+                log.error("%s.%s failed: %s", self.name, name, record.last_error)
+                return
             log.info("%s.%s done%s", self.name, name, f": {record.last_result}" if result else "")
+
+
+def _describe(result: object) -> tuple[str | None, list[str]]:
+    """A job's result as the summary shows it: one headline, then its failed and spiked items
+    (a JobSummary's own lines; spikes are held back for a manual check, not failures)."""
+    lines = getattr(result, "lines", None)
+    if not callable(lines):
+        return _short(result), []
+    text = [str(line) for line in lines()]
+    details = [line.strip() for line in text[1:] if line.strip().startswith(("FAILED", "SPIKE", "STALE"))]
+    details = [f"{line} (held back for a manual check)" if line.startswith("SPIKE") else line
+               for line in details]
+    return _short(text[0] if text else None), [line[:300] for line in details]

@@ -54,3 +54,22 @@ def read_calls(data_root) -> list[tuple[str, str, int]]:
         return []
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
     return [(name, when, int(pid)) for name, when, pid in rows]
+
+
+def partial_failure(data):
+    """A price job where one item failed and the others were updated."""
+    from sysproduction.job_summary import JobSummary
+
+    _record(data, "partial_failure")
+    summary = JobSummary("partial_failure", updated={"CORN": "3 new rows"})
+    summary.failed["US10"] = "broker timed out"
+    return summary
+
+
+def spiky(data):
+    """A price job that held one item back as a spike (for a manual check) and updated another."""
+    from sysproduction.job_summary import JobSummary
+
+    _record(data, "spiky")
+    return JobSummary("spiky", updated={"CORN": "1 new row"},
+                      spiked={"GOLD": "2026-11-25 close 9999.0 is a spike of 12.0"})
