@@ -51,10 +51,47 @@ def clean_bars(bars: pd.DataFrame, now: dt.datetime, rules: CleaningRules) -> Cl
 
 
 def apply_final_corrections(bars: pd.DataFrame, corrected_final: pd.Series) -> pd.DataFrame:
-    """Bars with FINAL replaced where a correction was made; OPEN, HIGH and LOW move by the same
-    amount (the bar keeps its shape around the corrected close) and VOLUME is left alone."""
+    """Bars with FINAL replaced where a correction was made, each corrected bar kept consistent
+    (LOW <= OPEN, FINAL <= HIGH); VOLUME is left alone.
+
+    - A corrected FINAL inside the bar's own LOW..HIGH range changes FINAL only: the rest of the
+      bar still describes the session.
+    - A corrected FINAL outside that range says the whole bar is off, as a spike from a wrong price
+      multiplier is: OPEN, HIGH and LOW are scaled by the same ratio as FINAL (corrected / received),
+      which restores such a bar exactly and keeps any other in proportion. Moving them by the same
+      amount instead would leave a ten-times bar's HIGH far above its corrected close.
+    - Where no positive ratio exists (a zero or negative price, as spreads can have), LOW and HIGH
+      are widened to take the corrected FINAL.
+    """
     out = bars.copy()
-    shift = (corrected_final.reindex(out.index) - out["FINAL"]).fillna(0.0)
-    for column in ("OPEN", "HIGH", "LOW", "FINAL"):
-        out[column] = out[column] + shift
-    return out
+    target = corrected_final.reindex(out.index)
+    received = out["FINAL"].to_numpy(dtype="float64")
+    value = target.to_numpy(dtype="float64")
+    changed = ~np.isnan(value) & (value != received)
+    if not changed.any():
+        return out
+    low, high = out["LOW"].to_numpy(dtype="float64"), out["HIGH"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = value / received
+    outside = (value < np.fmin(low, received)) | (value > np.fmax(high, received))
+    scale = changed & outside & np.isfinite(ratio) & (ratio > 0)
+    for column in ("OPEN", "HIGH", "LOW"):
+        prices = out[column].to_numpy(dtype="float64").copy()
+        prices[scale] = prices[scale] * ratio[scale]
+        out[column] = prices
+    final = received.copy()
+    final[changed] = value[changed]
+    out["FINAL"] = final
+    return _clip_to_range(out, changed)
+
+
+def _clip_to_range(bars: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """LOW and HIGH of `rows` widened so OPEN and FINAL lie within them (missing values ignored)."""
+    open_ = bars["OPEN"].to_numpy(dtype="float64")
+    final = bars["FINAL"].to_numpy(dtype="float64")
+    low = bars["LOW"].to_numpy(dtype="float64").copy()
+    high = bars["HIGH"].to_numpy(dtype="float64").copy()
+    low[rows] = np.fmin(np.fmin(low, open_), final)[rows]
+    high[rows] = np.fmax(np.fmax(high, open_), final)[rows]
+    bars["LOW"], bars["HIGH"] = low, high
+    return bars

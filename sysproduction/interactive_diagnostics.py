@@ -16,13 +16,9 @@ if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
 
 
-def _int(text: str, what: str) -> int:
-    from syscore.exceptions import DataValidationError
-
-    try:
-        return int(text)
-    except ValueError:
-        raise DataValidationError(f"{what} must be a whole number, got '{text}'") from None
+# The counts a user can ask for: at least one record; at most what a screen (or a pipe) is for.
+MAX_ROWS = 10_000
+MAX_STALE_WEEKDAYS = 260  # a year of sessions
 
 
 def recent_logs(blob: DataBlob, p: Prompter) -> None:
@@ -30,7 +26,7 @@ def recent_logs(blob: DataBlob, p: Prompter) -> None:
     instrument = p.ask("instrument (empty for any)", "")
     level = p.ask("lowest level", "INFO")
     process = p.ask("process (empty for any)", "")
-    limit = _int(p.ask("how many (newest)", "30"), "how many")
+    limit = p.ask_int("how many (newest)", 30, 1, MAX_ROWS)
     rows = log_rows(
         blob, limit=limit, type=log_type, instrument_code=instrument, min_level=level,
         process_name=process,
@@ -40,13 +36,13 @@ def recent_logs(blob: DataBlob, p: Prompter) -> None:
 
 def process_history(blob: DataBlob, p: Prompter) -> None:
     name = p.ask("process (empty for all)", "")
-    limit = _int(p.ask("how many (newest)", "20"), "how many")
+    limit = p.ask_int("how many (newest)", 20, 1, MAX_ROWS)
     rows = history_rows(blob, canonical_name(blob.config, name) if name else None, limit)
     p.write(format_rows(rows, empty="no finished runs recorded"))
 
 
 def data_summary(blob: DataBlob, p: Prompter) -> None:
-    days = _int(p.ask("stale after how many weekdays", "3"), "weekdays")
+    days = p.ask_int("stale after how many weekdays", 3, 1, MAX_STALE_WEEKDAYS)
     rows = data_summary_rows(blob, days)
     p.write(format_rows(rows, empty="no price data stored"))
     stale = [f"{r['kind']} {r['name']}" for r in rows if r["stale"]]

@@ -2,7 +2,7 @@
 
 `python -m sysproduction.interactive_manual_check_fx_prices` (or `sysprod run
 interactive_manual_check_fx_prices`). New rates are shown spike by spike (accept, previous value,
-or type one, which is checked again), then written. Numbered menus; piped input works.
+or type one: a finite rate above 0, which is spike-checked again), then written. Numbered menus; piped input works.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from syscore.exceptions import SysprodError
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysproduction.control.menu import Prompter, run_menu
-from sysproduction.manual_price_check import ask_about_spike, review_new_values
+from sysproduction.manual_price_check import FX_VALUE, ask_about_spike, review_new_values
 from sysproduction.price_updates import newer_than
 from sysproduction.update_fx_prices import fx_pairs_needed, stored_fx
 
@@ -29,7 +29,7 @@ def check_pair(data: DataBlob, pair: str, prompter: Prompter) -> None:
         history = existing if existing is not None else fresh.iloc[0:0]
         decided = review_new_values(
             history, fresh, float(data.config["max_price_spike"]),
-            lambda spike: ask_about_spike(prompter, f"FX {pair}", spike),
+            lambda spike: ask_about_spike(prompter, f"FX {pair}", spike, FX_VALUE),
         )
         added = data.fx_prices.append_newer(pair, decided)
         prompter.write(f"FX {pair}: {added} rate(s) written, to {decided.index[-1]}")

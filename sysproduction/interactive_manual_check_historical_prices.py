@@ -2,8 +2,10 @@
 
 `python -m sysproduction.interactive_manual_check_historical_prices` (or `sysprod run
 interactive_manual_check_historical_prices`). For one instrument, each sampled contract's new bars
-are fetched and shown spike by spike; a corrected FINAL moves OPEN/HIGH/LOW by the same amount and
-leaves VOLUME; then the bars are written. Numbered menus; piped input works.
+are fetched and shown spike by spike (a typed value must be a finite number, and is spike-checked
+again); a corrected bar stays consistent (see `apply_final_corrections`: OPEN/HIGH/LOW are scaled
+with FINAL when the whole bar was off, VOLUME is left alone); then the bars are written. Numbered
+menus; piped input works.
 """
 
 from __future__ import annotations

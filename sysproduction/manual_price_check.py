@@ -4,20 +4,44 @@ When the nightly job holds back a series because of a spike, the user goes throu
 spike by spike: accept the value, use the previous value instead, or type one (a typed value is
 spike-checked again, so a typo can't slip through). Everything before the first spike is fine by
 definition; after each decision the check continues from the decided value.
+
+A typed value must be a finite number (an FX rate also positive): `nan` or `inf` would be stored
+as a price, or, for a contract bar, leave the spike itself in place.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pandas as pd
 
+from syscore.exceptions import DataValidationError
 from sysobjects.spikes import Spike, find_spikes
 from sysproduction.control.menu import Prompter
 
 ACCEPT, PREVIOUS, TYPE = "accept the new value", "use the previous value", "type a value"
 
 
-def ask_about_spike(prompter: Prompter, what: str, spike: Spike) -> float:
-    """One decision for one spike: returns the value the user wants at that time."""
+def any_finite(value: float) -> bool:
+    """A futures price may be zero or negative (spreads, and oil in April 2020)."""
+    return math.isfinite(value)
+
+
+def positive_finite(value: float) -> bool:
+    """An FX rate is always above zero."""
+    return math.isfinite(value) and value > 0
+
+
+FUTURES_VALUE = (any_finite, "a finite number, e.g. 2231.5")
+FX_VALUE = (positive_finite, "a finite number above 0, e.g. 1.2716")
+
+
+def ask_about_spike(
+    prompter: Prompter, what: str, spike: Spike, typed: tuple[Callable[[float], bool], str] = FUTURES_VALUE
+) -> float:
+    """One decision for one spike: returns the value the user wants at that time. A typed value
+    must pass `typed` (a check and the words for it); anything else is asked again."""
     while True:
         prompter.write(f"SPIKE in {what}: {spike.describe()}")
         choice = prompter.choose("what to keep", [ACCEPT, PREVIOUS, TYPE])
@@ -26,11 +50,16 @@ def ask_about_spike(prompter: Prompter, what: str, spike: Spike) -> float:
         if choice == PREVIOUS:
             return spike.previous_value
         if choice == TYPE:
-            text = prompter.ask("value")
-            try:
-                return float(text)
-            except ValueError:
-                prompter.write(f"'{text}' is not a number")
+            allowed, rule = typed
+            return prompter.ask_number("value", allowed, rule)
+
+
+def _finite(value: float, spike: Spike) -> float:
+    """A decision is stored as a price, so it must be a number (a NaN would also pass the spike
+    check, since nothing is compared with it)."""
+    if not math.isfinite(value):
+        raise DataValidationError(f"the value decided for {spike.time} is {value}; a price must be a finite number")
+    return float(value)
 
 
 def review_new_values(
@@ -49,13 +78,13 @@ def review_new_values(
         spike = spikes[0]
         before = pending[pending.index < pd.Timestamp(spike.time)]
         history = pd.concat([accepted, before])
-        value = decide(spike)
+        value = _finite(decide(spike), spike)
         while value not in (spike.value, spike.previous_value):
             again = find_spikes(history, pd.Series([value], index=[pd.Timestamp(spike.time)]), max_spike)
             if not again:
                 break
             spike = again[0]
-            value = decide(spike)
+            value = _finite(decide(spike), spike)
         resolved = pd.concat([before, pd.Series([value], index=pd.DatetimeIndex([spike.time]))])
         parts.append(resolved)
         accepted = pd.concat([accepted, resolved])

@@ -3,17 +3,37 @@
 Each line of input answers one prompt; the end of input leaves the menu cleanly, so
 `printf '1\n0\n' | python -m sysproduction.interactive_controls` prints the process states and
 exits with code 0.
+
+A menu takes only what it offers: an answer that is not one of the offered choices, a count out
+of its range, or a number that is not finite gets one line saying what is allowed and the same
+question again. Every tool asks through the helpers here (`choose`, `ask_int`, `ask_number`), so
+no tool parses an answer itself. Only ASCII digits count as numbers: `str.isdigit()` also accepts
+`²` and other digits that `int()` refuses, which is how a single stray key used to end a tool with
+a traceback.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Sequence
 
 from syscore.exceptions import SysprodError
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_CHOICE_NUMBER = re.compile(r"[0-9]+")
+
 
 class EndOfInput(Exception):
     """Input ran out (Ctrl-D, or the end of a pipe)."""
+
+
+def parse_choice_number(answer: str, count: int) -> int | None:
+    """The 1-based number `answer` names among `count` choices, or None when it names none."""
+    if not _CHOICE_NUMBER.fullmatch(answer):
+        return None
+    number = int(answer)
+    return number if 1 <= number <= count else None
 
 
 class Prompter:
@@ -30,19 +50,54 @@ class Prompter:
         return answer if answer else (default or "")
 
     def choose(self, prompt: str, options: Sequence[str]) -> str | None:
-        """Pick one of `options` by number or by name; None when the answer is empty."""
+        """Pick one of `options` by number or by name; None when the answer is empty. Anything
+        else is refused in one line and asked again."""
         for number, option in enumerate(options, start=1):
             self.write(f"  {number}. {option}")
-        answer = self.ask(prompt)
-        if not answer:
-            return None
-        if answer.isdigit() and 1 <= int(answer) <= len(options):
-            return options[int(answer) - 1]
-        for candidate in (answer, f"run_{answer}"):
-            if candidate in options:
-                return candidate
-        self.write(f"'{answer}' is not one of the {len(options)} choices")
-        return None
+        while True:
+            answer = self.ask(prompt)
+            if not answer:
+                return None
+            number = parse_choice_number(answer, len(options))
+            if number is not None:
+                return options[number - 1]
+            for candidate in (answer, f"run_{answer}"):
+                if candidate in options:
+                    return candidate
+            self.write(f"'{answer}' is not one of the choices: give a number from 1 to {len(options)} (empty to skip)")
+
+    def ask_int(self, prompt: str, default: int, minimum: int, maximum: int) -> int:
+        """A whole number in [minimum, maximum] (empty takes `default`); asked again until it is one."""
+        while True:
+            answer = self.ask(prompt, str(default))
+            if _WHOLE_NUMBER.fullmatch(answer) and minimum <= int(answer) <= maximum:
+                return int(answer)
+            self.write(f"'{answer}' is not allowed: give a whole number from {minimum} to {maximum}")
+
+    def ask_number(self, prompt: str, allowed: Callable[[float], bool], rule: str) -> float:
+        """A finite number that `allowed` accepts (`rule` says which, e.g. "a positive number");
+        asked again until it is one. `nan` and `inf` are never numbers here."""
+        while True:
+            answer = self.ask(prompt)
+            try:
+                value = float(answer)
+            except ValueError:
+                value = math.nan
+            if math.isfinite(value) and allowed(value):
+                return value
+            self.write(f"'{answer}' is not allowed: give {rule}")
+
+
+def _ask_menu_number(prompter: Prompter, count: int) -> int:
+    """The menu item number (0 = exit); anything else gets one line and the question again."""
+    while True:
+        answer = prompter.ask("choice")
+        if answer.lower() in ("0", "q", "quit", "exit"):
+            return 0
+        number = parse_choice_number(answer, count)
+        if number is not None:
+            return number
+        prompter.write(f"'{answer}' is not on the menu: choose a number from 0 to {count}")
 
 
 def run_menu(title: str, items: Sequence[tuple[str, Callable[[Prompter], None]]], prompter: Prompter) -> None:
@@ -55,15 +110,12 @@ def run_menu(title: str, items: Sequence[tuple[str, Callable[[Prompter], None]]]
             prompter.write(f"  {number}. {label}")
         prompter.write("  0. exit")
         try:
-            answer = prompter.ask("choice")
+            number = _ask_menu_number(prompter, len(items))
         except EndOfInput:
             return
-        if answer in ("0", "q", "quit", "exit"):
+        if number == 0:
             return
-        if not answer.isdigit() or not 1 <= int(answer) <= len(items):
-            prompter.write(f"choose a number from 0 to {len(items)}")
-            continue
-        label, action = items[int(answer) - 1]
+        label, action = items[number - 1]
         try:
             action(prompter)
         except EndOfInput:
