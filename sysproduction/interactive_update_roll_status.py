@@ -18,6 +18,8 @@ from sysproduction.control.menu import Prompter, run_menu
 from sysproduction.multiple_adjusted_updates import roll_instrument
 from sysproduction.roll_status import RollInfo, change_roll_state, get_roll_info, roll_info_for
 
+MAX_ROLL_DAYS = 366  # the longest roll cycle is a year
+
 REPORT_COLUMNS = [
     "state", "priced_contract", "forward_contract", "days_to_expiry", "days_to_roll",
     "priced_volume", "forward_volume", "priced_position", "forward_position",
@@ -65,7 +67,7 @@ def menu(data: DataBlob, prompter: Prompter) -> None:
         review_instrument(data, p.ask("instrument code").upper(), p)
 
     def upcoming(p: Prompter) -> None:
-        days = int(p.ask("instruments rolling within how many days", "10"))
+        days = p.ask_int("instruments rolling within how many days", 10, 0, MAX_ROLL_DAYS)
         frame = get_roll_info(data)
         for instrument in frame.index[frame["days_to_roll"] <= days]:
             review_instrument(data, instrument, p)
