@@ -8,7 +8,10 @@ Conventions (DESIGN §7): datetimes are timezone-naive UTC; contract ids are `YY
 (day `00` when the month is what matters); quantities are signed whole contracts (+ buy, - sell);
 prices are in the instrument's own currency and units; FX pairs are six letters, e.g. `GBPUSD`
 (units of USD per GBP). Every call may raise `syscore.exceptions.BrokerError` when the broker can't
-answer (disconnected, rejected, unknown contract); callers decide whether that stops them.
+answer (disconnected, rejected, malformed request); callers decide whether that stops them. When
+the broker answers but has nothing for the item (an instrument it does not trade, a contract month
+it does not list, a currency it does not quote) it raises the subclass `BrokerNoData`: expected in
+daily work, so jobs record it as one line, never with a traceback.
 """
 
 from __future__ import annotations

@@ -32,5 +32,12 @@ class BrokerError(SysprodError):
     """The broker refused, failed or could not be reached."""
 
 
+class BrokerNoData(BrokerError):
+    """The broker answered and has nothing for this item: an instrument it does not trade, a
+    contract month it does not list, a currency it does not quote. Expected in daily work (a job
+    records it as the item's failure in one log line, without a traceback), unlike a broker that
+    breaks or cannot be reached."""
+
+
 class BacktestConfigError(ConfigError):
     """A backtest config has an unknown key or a rule that does not resolve."""

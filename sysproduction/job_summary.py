@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from syscore.exceptions import SysprodError
+
 log = logging.getLogger(__name__)
 
 
@@ -26,10 +28,15 @@ class JobSummary:
 
     @contextmanager
     def isolated(self, item: str, what: str) -> Iterator[None]:
-        """Run one item's work: an exception is logged with its traceback and recorded as that
-        item's failure, never raised, so one bad item does not stop the others."""
+        """Run one item's work: an exception is recorded as that item's failure, never raised, so
+        one bad item does not stop the others. An expected error (a `SysprodError`, such as the
+        broker having no data for the item) is logged as one line; anything else is a bug and is
+        logged with its traceback."""
         try:
             yield
+        except SysprodError as error:
+            log.error("%s: %s not updated: %s", item, what, error)
+            self.failed[item] = str(error)
         except Exception as error:
             log.error("%s: %s not updated: %s", item, what, error, exc_info=True)
             self.failed[item] = str(error)

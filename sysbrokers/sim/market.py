@@ -13,7 +13,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from syscore.exceptions import BrokerError
+from syscore.exceptions import BrokerError, BrokerNoData
 from sysobjects.instruments import InstrumentMeta
 from sysobjects.roll_parameters import RollParameters
 
@@ -58,7 +58,7 @@ def fx_pair_prices(market: SimMarket, pair: str, now: dt.datetime) -> pd.Series:
     known = set(market.currencies())
     for currency in (base, quote):
         if currency not in known:
-            raise BrokerError(
+            raise BrokerNoData(
                 f"FX pair {pair}: the simulated market has no {currency}; it knows {', '.join(sorted(known))}"
             )
     if quote == "USD":
@@ -77,7 +77,7 @@ def latest_rate(market: SimMarket, currency: str, target: str, now: dt.datetime)
         return 1.0
     series = fx_pair_prices(market, f"{currency}{target}", now)
     if series.empty:
-        raise BrokerError(f"no {currency}{target} rate known at {now:%Y-%m-%d %H:%M}")
+        raise BrokerNoData(f"no {currency}{target} rate known at {now:%Y-%m-%d %H:%M}")
     return float(series.iloc[-1])
 
 

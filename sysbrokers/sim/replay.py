@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sysbrokers.sim.market import empty_bars
-from syscore.exceptions import BrokerError, ConfigError, DataValidationError
+from syscore.exceptions import BrokerError, BrokerNoData, ConfigError, DataValidationError
 from sysdata.csv_io import layout
 from sysdata.csv_io.reader import read_fx_csv, read_multiple_csv, read_raw_csv
 from sysobjects.contracts import ContractId
@@ -76,7 +76,7 @@ class ReplayMarket:
 
     def _check(self, code: str) -> None:
         if code not in self._codes:
-            raise BrokerError(
+            raise BrokerNoData(
                 f"instrument {code} is not in the replay source {self.source} (multiple prices and config needed)"
             )
 
@@ -182,7 +182,7 @@ class ReplayMarket:
             index = self.usd_rates(any_currency, now).index
             return pd.Series(np.ones(len(index)), index=index, name="price")
         if currency not in self._fx_files:
-            raise BrokerError(f"the replay source has no {currency}USD FX prices")
+            raise BrokerNoData(f"the replay source has no {currency}USD FX prices")
         series = self._fx(currency)
         return series.iloc[: series.index.searchsorted(pd.Timestamp(now), side="right")]
 

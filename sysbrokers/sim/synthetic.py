@@ -29,7 +29,7 @@ from sysbrokers.sim.instruments import (
     SyntheticInstrument,
 )
 from sysbrokers.sim.market import HOURS_PER_SESSION, SESSION_CLOSE, empty_bars, session_stamp
-from syscore.exceptions import BrokerError
+from syscore.exceptions import BrokerError, BrokerNoData
 from sysobjects.contracts import ContractId
 from sysobjects.instruments import InstrumentMeta
 from sysobjects.prices import CONTRACT_PRICE_COLUMNS
@@ -306,7 +306,7 @@ class SyntheticMarket:
         try:
             return self._specs[code]
         except KeyError:
-            raise BrokerError(
+            raise BrokerNoData(
                 f"instrument {code} is not traded by the simulated market; it has "
                 f"{', '.join(sorted(self._specs))}"
             ) from None
@@ -337,7 +337,7 @@ class SyntheticMarket:
         except Exception:
             raise BrokerError(f"{code}: contract id '{contract_id}' is not YYYYMMDD") from None
         if contract.month not in cycle_months(roll.priced_roll_cycle):
-            raise BrokerError(
+            raise BrokerNoData(
                 f"{code} has no contract {contract_id}: it lists months {roll.priced_roll_cycle} only"
             )
         return ContractId.from_month(contract.year, contract.month)
@@ -448,7 +448,7 @@ class SyntheticMarket:
 
     def usd_rates(self, currency: str, now: dt.datetime) -> pd.Series:
         if currency not in self._currencies and currency != "USD":
-            raise BrokerError(f"the simulated market has no currency {currency}")
+            raise BrokerNoData(f"the simulated market has no currency {currency}")
         if now.date() < self.history_start:
             return pd.Series(dtype="float64", name="price", index=pd.DatetimeIndex([], name="DATETIME"))
         if currency == "USD":

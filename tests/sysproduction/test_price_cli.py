@@ -11,9 +11,11 @@ import sys
 import pandas as pd
 import pytest
 
-from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
+from syscore.clock import SIM_CLOCK_FILE, FixedClock, SharedSimClock
+from sysdata.repos.contracts import ContractRecord
 from tests.conftest import REPO_ROOT
-from tests.sysproduction.synthetic_install import installation
+from tests.sysproduction.pipeline_helpers import blob_for
+from tests.sysproduction.synthetic_install import START, installation, synthetic_settings
 
 
 @pytest.fixture
@@ -79,3 +81,18 @@ def test_an_empty_installation_says_what_to_do_first(tmp_path):
         result = sysprod(empty, *args)
         assert result.returncode == 0, result.stderr
         assert "no instruments with multiple prices in this data root; import some first" in result.stdout
+
+
+def test_a_contract_the_broker_has_no_data_for_is_one_log_line_without_a_traceback(root):
+    blob = blob_for(root, FixedClock(START), **synthetic_settings(clock="simulated"))
+    blob.contracts.put(ContractRecord("AUD", "20240600", sampling=True))  # not traded by the market
+    blob.contracts.put(ContractRecord("US10", "20240700", sampling=True))  # US10 lists HMUZ only
+    result = sysprod(root, "run", "update_historical_prices")
+    assert result.returncode == 1  # failed items: cron must notice
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output  # 31 tracebacks on a live root, one per such instrument
+    logged = [line for line in output.splitlines() if " ERROR " in line]
+    assert len(logged) == 2, output
+    assert "AUD: prices not updated: instrument AUD is not traded by the simulated market" in logged[0]
+    assert "US10: prices not updated: US10 has no contract 20240700: it lists months HMUZ only" in logged[1]
+    assert "  FAILED  AUD: instrument AUD is not traded by the simulated market" in result.stdout
