@@ -42,3 +42,60 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None], fsync: bool 
     """Call `writer(tmp_path)` and atomically move the result onto `target`."""
     with atomic_path(target, fsync=fsync) as tmp:
         writer(tmp)
+
+
+def temp_files_of(target: Path) -> list[Path]:
+    """The temp files `atomic_path` makes for `target` (`.<name>.<random>.tmp` beside it)."""
+    target = Path(target)
+    prefix, folder = f".{target.name}.", target.parent
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [folder / n for n in names if n.startswith(prefix) and n.endswith(".tmp")]
+
+
+def lock_path_of(target: Path) -> Path:
+    """The lock file that serialises the writers of `target` (`.<name>.lock` beside it)."""
+    target = Path(target)
+    return target.parent / f".{target.name}.lock"
+
+
+class LockBusy(Exception):
+    """A non-blocking `file_lock` found the lock held by another process."""
+
+
+@contextlib.contextmanager
+def file_lock(lock_file: Path, blocking: bool = True, create_dirs: bool = True) -> Iterator[None]:
+    """Hold an exclusive OS lock (flock) on `lock_file` for the duration of the block.
+
+    The lock is released when the process dies, so a killed writer never leaves a series
+    locked. The holder unlinks the lock file before releasing it, so no lock files pile up beside
+    the data; a waiter that then wakes up on the unlinked file sees that the path no longer names
+    the file it locked and starts again, so two processes can never both hold the lock.
+    """
+    import fcntl
+
+    lock_file = Path(lock_file)
+    if create_dirs:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise LockBusy(str(lock_file)) from None
+            try:
+                same = os.stat(lock_file).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                try:
+                    yield
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(lock_file)
+                return
+        finally:
+            os.close(fd)

@@ -3,6 +3,14 @@
 One file per key, `<root>/parquet/<kind>/<key>.parquet`; a key may hold `/` to nest (contract
 prices are `US10/20230900`). Every write goes through a temp file and a rename, so a killed
 process leaves each series old or new, never torn.
+
+Several processes share these files (the nightly jobs, a manual check, a backup), so:
+- writers of one series take an OS lock (`.<key>.parquet.lock` beside the file) for the whole of
+  a read-modify-write, so two appends at once both land;
+- a read opens the file once and reads everything from that handle: a rename by a writer swaps
+  the name, not the open file, so a reader sees the old version or the new one whole;
+- a killed writer's temp file (`.<key>.parquet.<random>.tmp`) is removed by the next writer of
+  that series (it holds the lock, so no live writer owns the file) or by the cleaners.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from syscore.exceptions import DataValidationError, MissingData
-from syscore.fileio import atomic_write_with
+from syscore.fileio import LockBusy, atomic_write_with, file_lock, lock_path_of, temp_files_of
 
 _KEY_PART = re.compile(r"^[A-Za-z0-9_.#+\-&@]+$")
 
@@ -89,6 +97,22 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(columns, index=index)
 
 
+def _read_whole(path: Path) -> pa.Table:
+    """Read a Parquet file through one open handle (a writer's rename cannot tear it)."""
+    with pa.memory_map(str(path), "r") as source:
+        return pq.read_table(source)
+
+
+def remove_temp_files(path: Path) -> int:
+    """Remove the temp files of one series' writes; call only while holding its lock."""
+    removed = 0
+    for tmp in temp_files_of(path):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed += 1
+    return removed
+
+
 class ParquetTimeSeriesStore:
     """TimeSeriesStore on Parquet files under `<root>/parquet`."""
 
@@ -111,19 +135,42 @@ class ParquetTimeSeriesStore:
     def read(self, kind: str, key: str) -> pd.DataFrame:
         path = self._path(kind, key)
         try:
-            table = pq.read_table(path)
+            return table_to_frame(_read_whole(path))
         except FileNotFoundError:
             raise MissingData(
                 f"no {kind} stored for '{key}'; check the name (sysprod data list instruments) "
                 "or import it (sysprod data import-csv)"
             ) from None
-        return table_to_frame(table)
+
+    @contextlib.contextmanager
+    def locked(self, kind: str, key: str) -> Iterator[Path]:
+        """Hold the series' writer lock; yields the series' path. Not re-entrant."""
+        path = self._path(kind, key)
+        with file_lock(lock_path_of(path)):
+            remove_temp_files(path)  # under the lock no live writer owns one
+            yield path
+
+    def _write_locked(self, path: Path, kind: str, key: str, frame: pd.DataFrame) -> None:
+        table = frame_to_table(frame, f"{kind}/{key}")
+        atomic_write_with(path, lambda tmp: pq.write_table(table, tmp), fsync=self._fsync)
 
     def write(self, kind: str, key: str, frame: pd.DataFrame) -> None:
-        table = frame_to_table(frame, f"{kind}/{key}")
-        atomic_write_with(
-            self._path(kind, key), lambda tmp: pq.write_table(table, tmp), fsync=self._fsync
-        )
+        frame_to_table(frame, f"{kind}/{key}")  # a bad frame fails before any lock or file
+        with self.locked(kind, key) as path:
+            self._write_locked(path, kind, key, frame)
+
+    def update(
+        self, kind: str, key: str, change: Callable[[pd.DataFrame | None], pd.DataFrame | None]
+    ) -> pd.DataFrame | None:
+        """Read-modify-write one series under its lock: `change(current or None)` returns the
+        frame to store, or None to leave it as it is. Returns what is stored afterwards."""
+        with self.locked(kind, key) as path:
+            old = table_to_frame(_read_whole(path)) if path.is_file() else None
+            new = change(old)
+            if new is None:
+                return old
+            self._write_locked(path, kind, key, new)
+            return new
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
@@ -142,14 +189,35 @@ class ParquetTimeSeriesStore:
                 os.sync()
 
     def merge(self, kind: str, key: str, frame: pd.DataFrame) -> int:
-        old = self.read(kind, key) if self.exists(kind, key) else None
-        merged, added = merge_newer(old, frame)
-        if added:
-            self.write(kind, key, merged)
+        added = 0
+
+        def append(old: pd.DataFrame | None) -> pd.DataFrame | None:
+            nonlocal added
+            merged, added = merge_newer(old, frame)
+            return merged if added else None
+
+        self.update(kind, key, append)
         return added
 
     def delete(self, kind: str, key: str) -> None:
-        self._path(kind, key).unlink(missing_ok=True)
+        with self.locked(kind, key) as path:
+            path.unlink(missing_ok=True)
+
+    def clean_temp_files(self) -> int:
+        """Remove temp files left by killed writers, for every series whose lock is free now
+        (a busy lock means a live writer may own the temp file). Returns how many went."""
+        removed = 0
+        if not self._root.is_dir():
+            return 0
+        series = {tmp.parent / tmp.name[1:].split(".parquet.")[0] for tmp in self._root.rglob(".*.parquet.*.tmp")}
+        for stem in sorted(series):
+            path = stem.parent / (stem.name + ".parquet")
+            try:
+                with file_lock(lock_path_of(path), blocking=False, create_dirs=False):
+                    removed += remove_temp_files(path)
+            except LockBusy:
+                continue
+        return removed
 
     def keys(self, kind: str) -> list[str]:
         base = self._root / kind
