@@ -4,12 +4,19 @@ Shape (pysystemtrade's): `process_configuration_start_time[process] = "HH:MM"`, 
 `..._previous_process[process] = other_process`, `..._methods[process][method] = {frequency,
 max_executions, run_on_completion_only, function}`. The registry gives each method's function and
 order; config may add methods (with `function: module:function`) or whole processes of the user's
-own. A private config that names one process keeps the defaults of every other process.
+own. A private config that names one process keeps the defaults of every other process. The
+methods of run_systems and run_strategy_order_generator are strategies (any name; settings
+`object`, `backtest_config_filename`, `function` as in pysystemtrade).
+
+Every mistake (a process name misspelt under any section, an unknown method or setting, a
+function that does not import) is one ConfigError naming the key and the fix, raised when a
+process or a control command starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,7 +25,7 @@ import yaml
 
 from syscore.config import DEFAULTS_PATH
 from syscore.exceptions import ConfigError
-from sysproduction.control.process_registry import PROCESS_METHODS
+from sysproduction.control.process_registry import PROCESS_METHODS, STRATEGY_LAUNCHERS
 
 KEYS = {
     "start": "process_configuration_start_time",
@@ -27,6 +34,8 @@ KEYS = {
     "methods": "process_configuration_methods",
 }
 METHOD_FIELDS = {"frequency", "max_executions", "run_on_completion_only", "function"}
+# pysystemtrade's per-strategy settings of run_systems / run_strategy_order_generator methods
+STRATEGY_FIELDS = {"object", "backtest_config_filename"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,13 @@ class MethodConfig:
     max_executions: int = 1  # -1 = until the process stops
     run_on_completion_only: bool = False
     user_function: bool = False  # named by `function:` in config rather than by the registry
+    # a strategy method of run_systems / run_strategy_order_generator: its settings (object,
+    # backtest_config_filename, function), given to the process's strategy launcher
+    strategy: tuple[tuple[str, Any], ...] | None = None
+
+    @property
+    def strategy_settings(self) -> dict[str, Any] | None:
+        return dict(self.strategy) if self.strategy is not None else None
 
 
 @dataclass(frozen=True)
@@ -128,48 +144,117 @@ def process_names(config: Mapping[str, Any]) -> list[str]:
     return names
 
 
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
 def canonical_name(config: Mapping[str, Any], name: str) -> str:
     """`stack_handler` / `run_stack_handler` -> `run_stack_handler`, or a clear error."""
     known = process_names(config)
     for candidate in (name, f"run_{name}"):
         if candidate in known:
             return candidate
-    raise ConfigError(f"unknown process '{name}'; known processes: {', '.join(known)}")
+    raise ConfigError(
+        f"unknown process '{name}'; {_did_you_mean(name, known)}known processes: {', '.join(known)}"
+    )
+
+
+def validate_process_config(config: Mapping[str, Any]) -> None:
+    """Check every process_configuration_* entry without importing anything: each process named
+    under start/stop/previous is a known process, and every process's methods parse. Called
+    whenever a process or control command starts, so a typo anywhere fails at once in one line
+    instead of silently leaving a default in force."""
+    for process in merged_section(config, KEYS["methods"]):
+        _parse_methods(config, process)
+    known = process_names(config)
+    for field in ("start", "stop", "previous"):
+        key = KEYS[field]
+        own = config[key] if key in config else {}
+        for process in own or {}:
+            if process not in known:
+                raise ConfigError(
+                    f"{_source(config, key)}: {key}.{process}: unknown process; "
+                    f"{_did_you_mean(str(process), known)}known processes: {', '.join(known)}"
+                )
+
+
+    for process in merged_section(config, KEYS["previous"]):
+        _previous_of(config, process)
+
+
+def _previous_of(config: Mapping[str, Any], name: str) -> str | None:
+    previous = merged_section(config, KEYS["previous"]).get(name)
+    if previous is None:
+        return None
+    try:
+        return canonical_name(config, str(previous))
+    except ConfigError as exc:
+        raise ConfigError(f"{_source(config, KEYS['previous'])}: {KEYS['previous']}.{name}: {exc}") from None
 
 
 def load_process_config(config: Mapping[str, Any], name: str) -> ProcessConfig:
+    validate_process_config(config)
     name = canonical_name(config, name)
+    methods = _parse_methods(config, name)
+    start = parse_time(merged_section(config, KEYS["start"]).get(name), f"{KEYS['start']}.{name}")
+    stop = parse_time(merged_section(config, KEYS["stop"]).get(name), f"{KEYS['stop']}.{name}")
+    return ProcessConfig(name, start, stop, _previous_of(config, name), tuple(methods))
+
+
+def _parse_methods(config: Mapping[str, Any], name: str) -> list[MethodConfig]:
     where = f"{_source(config, KEYS['methods'])}: {KEYS['methods']}.{name}"
     configured = merged_section(config, KEYS["methods"]).get(name) or {}
     if not isinstance(configured, dict):
         raise ConfigError(f"{where} must be a mapping of method -> settings")
     registered = PROCESS_METHODS.get(name, {})
     order = list(registered) + [m for m in configured if m not in registered]
-    methods = []
-    for method in order:
-        fields = configured.get(method) or {}
-        if not isinstance(fields, dict):
-            raise ConfigError(f"{where}.{method} must be a mapping (frequency, max_executions...)")
-        unknown = sorted(set(fields) - METHOD_FIELDS)
-        if unknown:
-            raise ConfigError(
-                f"{where}.{method}: unknown setting(s) {', '.join(unknown)}; "
-                f"use {', '.join(sorted(METHOD_FIELDS))}"
-            )
-        target = fields.get("function") or registered.get(method)
-        if not target or ":" not in str(target):
-            raise ConfigError(
-                f"{where}.{method}: no function for this method; add function: module:function"
-            )
-        methods.append(_method(method, str(target), fields, f"{where}.{method}"))
-        if fields.get("function"):
-            methods[-1] = replace(methods[-1], user_function=True)
-    start = parse_time(merged_section(config, KEYS["start"]).get(name), f"{KEYS['start']}.{name}")
-    stop = parse_time(merged_section(config, KEYS["stop"]).get(name), f"{KEYS['stop']}.{name}")
-    previous = merged_section(config, KEYS["previous"]).get(name)
-    if previous is not None:
-        previous = canonical_name(config, str(previous))
-    return ProcessConfig(name, start, stop, previous, tuple(methods))
+    return [
+        _method_config(name, method, configured.get(method) or {}, registered, f"{where}.{method}")
+        for method in order
+    ]
+
+
+def _method_config(process: str, method: str, fields: Any, registered: Mapping[str, str],
+                   where: str) -> MethodConfig:
+    if not isinstance(fields, dict):
+        raise ConfigError(f"{where} must be a mapping (frequency, max_executions...)")
+    strategy = process in STRATEGY_LAUNCHERS
+    allowed = METHOD_FIELDS | STRATEGY_FIELDS if strategy else METHOD_FIELDS
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        hint = _did_you_mean(str(unknown[0]), sorted(allowed))
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(map(str, unknown))}; {hint}use "
+            f"{', '.join(sorted(allowed))}"
+        )
+    function = fields.get("function")
+    own = isinstance(function, str) and ":" in function
+    if function is not None and not own and not strategy:
+        raise ConfigError(f"{where}: function {function!r} is not module:function; fix it")
+    parsed = _method(method, "", fields, where)
+    if own:
+        return replace(parsed, target=function, user_function=True)
+    if strategy:  # one method per strategy: the method's name is the strategy's name
+        settings = tuple(sorted((k, v) for k, v in fields.items() if k in STRATEGY_FIELDS | {"function"}))
+        return replace(parsed, target=STRATEGY_LAUNCHERS[process], strategy=settings)
+    if method in registered:
+        return replace(parsed, target=registered[method])
+    if registered:
+        raise ConfigError(
+            f"{where}: unknown method; {_did_you_mean(method, list(registered))}"
+            f"{process} has {', '.join(registered)} (a method of your own needs function: "
+            "module:function)"
+        )
+    raise ConfigError(
+        f"{where}: no function for this method; {_unknown_process_hint(process)}"
+        "a process of your own gives each method function: module:function"
+    )
+
+
+def _unknown_process_hint(process: str) -> str:
+    close = difflib.get_close_matches(process, list(PROCESS_METHODS), n=1, cutoff=0.6)
+    return f"is '{process}' a misspelt '{close[0]}'? otherwise " if close else ""
 
 
 def _method(name: str, target: str, fields: dict[str, Any], where: str) -> MethodConfig:

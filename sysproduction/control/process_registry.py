@@ -1,10 +1,18 @@
 """Which functions make up each production process, in the order they run.
 
 process name -> method name -> "module:function". A job is `function(data: DataBlob) -> object`
-(the object is a summary the runner prints). Functions are imported only when a process runs, so
-listing processes is cheap and a process whose jobs are not part of this version can say so
-instead of failing. Adding a job is one line here plus its frequency/max_executions in
-`process_configuration_methods` of defaults.yaml.
+(the object is a summary the runner prints; a JobSummary with failed items fails the method).
+Method names are pysystemtrade's, so a user's copy of its `process_configuration_methods` works
+as it is; where the backends differ (Parquet, SQLite) the job does the equivalent under the same
+name. Functions are imported only when a process runs, so listing processes is cheap, and a method
+whose job is not part of this version says "not available in this version" instead of failing.
+Adding a job is one line here plus its frequency/max_executions in `process_configuration_methods`
+of defaults.yaml.
+
+`run_systems` and `run_strategy_order_generator` have one method per strategy, named by the user
+(pysystemtrade's shape: `my_strategy: {max_executions: 1, object: ..., backtest_config_filename:
+...}`); each runs the process's strategy launcher, `launcher(data, strategy_name=..., settings=...)`
+with the method's strategy settings (`object`, `backtest_config_filename`, `function`).
 """
 
 from __future__ import annotations
@@ -14,15 +22,18 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
+from syscore.exceptions import ConfigError
+
+_STACK = "sysexecution.stack_handler"
+_BACKUPS = "sysproduction.control.backups"
+_CLEANERS = "sysproduction.control.cleaners"
+
 PROCESS_METHODS: dict[str, dict[str, str]] = {
-    "run_daily_fx_and_contract_updates": {
+    "run_daily_prices_updates": {  # the order matters: each step uses what the one before wrote
         "update_fx_prices": "sysproduction.update_fx_prices:update_fx_prices",
         "update_sampled_contracts": "sysproduction.update_sampled_contracts:update_sampled_contracts",
-    },
-    "run_daily_prices_updates": {
         "update_historical_prices": "sysproduction.update_historical_prices:update_historical_prices",
-    },
-    "run_daily_update_multiple_adjusted_prices": {
+        # roll states are decided on today's prices, before the multiple prices are extended
         "auto_update_roll_status": "sysproduction.auto_update_roll_status:auto_update_roll_status",
         "update_multiple_adjusted_prices":
             "sysproduction.update_multiple_adjusted_prices:update_multiple_adjusted_prices",
@@ -31,28 +42,33 @@ PROCESS_METHODS: dict[str, dict[str, str]] = {
         "update_total_capital": "sysproduction.update_total_capital:update_total_capital",
         "strategy_allocation": "sysproduction.update_strategy_capital:update_strategy_capital",
     },
-    "run_systems": {
-        "run_strategy_systems": "sysproduction.strategy_systems:run_strategy_systems",
-    },
-    "run_strategy_order_generator": {
-        "generate_strategy_orders": "sysproduction.strategy_order_generator:generate_strategy_orders",
-    },
+    "run_systems": {},  # one method per strategy (STRATEGY_LAUNCHERS)
+    "run_strategy_order_generator": {},  # one method per strategy (STRATEGY_LAUNCHERS)
     "run_stack_handler": {
-        "spawn_contract_orders": "sysexecution.stack_handler:spawn_contract_orders",
-        "create_broker_orders": "sysexecution.stack_handler:create_broker_orders",
-        "process_fills": "sysexecution.stack_handler:process_fills",
-        "handle_completed_orders": "sysexecution.stack_handler:handle_completed_orders",
-        "safe_stack_removal": "sysexecution.stack_handler:safe_stack_removal",
+        name: f"{_STACK}:{name}"
+        for name in (
+            "refresh_additional_sampling_all_instruments",
+            "check_external_position_break",
+            "spawn_children_from_new_instrument_orders",
+            "generate_force_roll_orders",
+            "create_broker_orders_from_contract_orders",
+            "process_fills_stack",
+            "handle_completed_orders",
+            "safe_stack_removal",
+        )
     },
-    "run_backups": {
-        "backup_data": "sysproduction.control.backups:backup_data",
+    "run_backups": {  # Parquet store -> CSV layout; private files; SQLite document store dump
+        name: f"{_BACKUPS}:{name}"
+        for name in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")
     },
     "run_cleaners": {
-        "clean_logs": "sysproduction.control.cleaners:clean_logs",
-        "clean_echo_files": "sysproduction.control.cleaners:clean_echo_files",
+        name: f"{_CLEANERS}:{name}"
+        for name in ("clean_backtest_states", "clean_echo_files", "clean_log_files")
     },
     "run_reports": {
-        "daily_reports": "sysproduction.reports.daily:daily_reports",
+        name: f"sysproduction.reports.{name}:{name}"
+        for name in ("costs_report", "liquidity_report", "status_report", "roll_report",
+                     "daily_pandl_report", "reconcile_report", "trade_report")
     },
     "startup": {
         "clear_stale_processes": "sysproduction.control.startup_jobs:clear_stale_processes",
@@ -60,15 +76,13 @@ PROCESS_METHODS: dict[str, dict[str, str]] = {
     },
 }
 
+# The job each strategy method of these processes runs, with the strategy's name and settings.
+STRATEGY_LAUNCHERS: dict[str, str] = {
+    "run_systems": "sysproduction.strategy_systems:run_strategy_system",
+    "run_strategy_order_generator": "sysproduction.strategy_order_generator:generate_strategy_orders",
+}
+
 Job = Callable[[Any], object]
-
-
-def canonical_process_name(name: str) -> str | None:
-    """`stack_handler` or `run_stack_handler` -> `run_stack_handler`; None if unknown."""
-    for candidate in (name, f"run_{name}"):
-        if candidate in PROCESS_METHODS:
-            return candidate
-    return None
 
 
 def _module_exists(module_name: str) -> bool:
@@ -79,17 +93,34 @@ def _module_exists(module_name: str) -> bool:
 
 
 def resolve_job(target: str) -> Job | None:
-    """Import "module:function"; None when that module is not part of this version.
-
-    A module that exists but lacks the function is a wiring mistake and fails loudly.
-    """
+    """Import a registry target "module:function"; None when it is not part of this version
+    (its module, or the function in it, comes with a later version). A test pins which methods
+    are available, so a misspelt target cannot hide here."""
     module_name, _, function_name = target.partition(":")
     if not _module_exists(module_name):
         return None
-    module = importlib.import_module(module_name)
+    function = getattr(importlib.import_module(module_name), function_name, None)
+    return function if callable(function) else None
+
+
+def resolve_user_function(target: str, where: str) -> Job:
+    """Import a `function: module:function` the user named in config, or say in one line what is
+    wrong with it (checked when the process starts, before it runs anything)."""
+    module_name, _, function_name = target.partition(":")
+    if not module_name or not function_name:
+        raise ConfigError(f"{where}: function {target!r} is not module:function; fix it")
     try:
-        return getattr(module, function_name)
-    except AttributeError:
-        raise AttributeError(
-            f"process registry: {module_name} has no function '{function_name}' ({target})"
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{where}: function {target}: cannot import module {module_name} ({exc}); fix the "
+            "name or put the module on PYTHONPATH"
         ) from None
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise ConfigError(
+            f"{where}: function {target}: module {module_name} has no '{function_name}'; fix the name"
+        )
+    if not callable(function):
+        raise ConfigError(f"{where}: function {target}: '{function_name}' is not a function; fix it")
+    return function

@@ -20,14 +20,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from syscore.exceptions import ConfigError, SysprodError
+from syscore.exceptions import SysprodError
 from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import log_context
 from sysproduction.control import control_state
 from sysproduction.control.process_config import MethodConfig, ProcessConfig
-from sysproduction.control.process_registry import Job, resolve_job
+from sysproduction.control.process_registry import (
+    STRATEGY_LAUNCHERS,
+    Job,
+    resolve_job,
+    resolve_user_function,
+)
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
@@ -195,15 +201,23 @@ class ProcessRunner:
         return RunResult(self.name, True, reason, outcome, records, blocked=blocked)
 
     def _resolve(self, method: MethodConfig) -> Job | None:
+        """The method's job; None when it is not part of this version. A function the user named
+        that does not import is a ConfigError here, before the process claims or runs anything."""
+        if method.user_function:
+            where = f"process_configuration_methods.{self.name}.{method.name}"
+            return resolve_user_function(method.target, where)
         job = resolve_job(method.target)
-        if job is None and method.user_function:
-            raise ConfigError(
-                f"process_configuration_methods.{self.name}.{method.name}: function "
-                f"{method.target} cannot be imported (no such module); fix the name"
-            )
+        if job is not None and method.strategy is not None:
+            return partial(job, strategy_name=method.name, settings=method.strategy_settings)
         return job
 
     def _reason_not_to_start(self, records: list[MethodRecord]) -> str | None:
+        if not records:
+            what = "strategies" if self.name in STRATEGY_LAUNCHERS else "methods"
+            return (
+                f"{self.name}: no {what} configured; add them under "
+                f"process_configuration_methods.{self.name} in your private config; nothing run"
+            )
         missing = [r.config.name for r in records if not r.available]
         if records and len(missing) == len(records):
             return (

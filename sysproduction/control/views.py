@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from syscore.exceptions import ConfigError
 from sysproduction.control.control_state import holder_is_dead
 from sysproduction.control.liveness import hostname
-from sysproduction.control.process_config import load_process_config, process_names
-from sysproduction.control.process_registry import resolve_job
+from sysproduction.control.process_config import MethodConfig, load_process_config, process_names
+from sysproduction.control.process_registry import resolve_job, resolve_user_function
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
@@ -69,27 +70,42 @@ def process_state_rows(blob: DataBlob) -> list[Row]:
 
 
 def process_config_rows(blob: DataBlob, name: str | None = None) -> list[Row]:
-    """One row per method: schedule, frequency, limits, and whether its job exists here."""
+    """One row per method: schedule, frequency, limits, and whether its job exists here (a
+    process with no methods, e.g. run_systems before any strategy is configured, gets one row)."""
     rows = []
     for process in [name] if name else process_names(blob.config):
         config = load_process_config(blob.config, process)
+        schedule = {
+            "process": config.name,
+            "start": f"{config.start_time:%H:%M}" if config.start_time else "any",
+            "stop": f"{config.stop_time:%H:%M}" if config.stop_time else "none",
+            "after": config.previous_process or "",
+        }
+        if not config.methods:
+            rows.append({**schedule, "method": "(none configured)", "every (min)": None,
+                         "max runs": None, "on completion": None, "available": None})
         for method in config.methods:
-            try:
-                available = resolve_job(method.target) is not None
-            except AttributeError:
-                available = False
             rows.append({
-                "process": config.name,
-                "start": f"{config.start_time:%H:%M}" if config.start_time else "any",
-                "stop": f"{config.stop_time:%H:%M}" if config.stop_time else "none",
-                "after": config.previous_process or "",
+                **schedule,
                 "method": method.name,
                 "every (min)": f"{method.frequency_minutes:g}",
                 "max runs": "no limit" if method.max_executions == -1 else method.max_executions,
                 "on completion": method.run_on_completion_only,
-                "available": available,
+                "available": _available(config.name, method),
             })
     return rows
+
+
+def _available(process: str, method: MethodConfig) -> bool | str:
+    """Whether the method's job exists here; a function of the user's that does not import says
+    why (the process refuses to start on it)."""
+    if not method.user_function:
+        return resolve_job(method.target) is not None
+    try:
+        resolve_user_function(method.target, f"{process}.{method.name}")
+    except ConfigError as exc:
+        return f"no: {str(exc).split(': ', 1)[-1]}"
+    return True
 
 
 def history_rows(blob: DataBlob, name: str | None = None, limit: int = 20) -> list[Row]:

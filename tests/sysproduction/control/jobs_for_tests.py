@@ -73,3 +73,12 @@ def spiky(data):
     _record(data, "spiky")
     return JobSummary("spiky", updated={"CORN": "1 new row"},
                       spiked={"GOLD": "2026-11-25 close 9999.0 is a spike of 12.0"})
+
+
+def strategy_launcher(data, strategy_name: str, settings: dict) -> str:
+    """Stands in for run_systems' launcher: records the strategy and its settings."""
+    import json
+
+    with open(data.data_root / "launched.txt", "a") as handle:
+        handle.write(json.dumps({"strategy": strategy_name, "settings": settings}) + "\n")
+    return f"{strategy_name} launched"

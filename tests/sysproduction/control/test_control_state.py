@@ -120,12 +120,14 @@ def test_private_config_overrides_one_process_and_keeps_the_rest(tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ({"process_configuration_start_time": {"run_systems": "25:99"}}, "is not HH:MM"),
-    ({"process_configuration_methods": {"run_systems": {"run_strategy_systems": {"frequncy": 1}}}},
-     "unknown setting(s) frequncy"),
-    ({"process_configuration_methods": {"run_systems": {"run_strategy_systems": {"frequency": -5}}}},
+    ({"process_configuration_methods": {"run_systems": {"my_strategy": {"frequncy": 1}}}},
+     "unknown setting(s) frequncy; did you mean 'frequency'?"),
+    ({"process_configuration_methods": {"run_systems": {"my_strategy": {"frequency": -5}}}},
      "frequency must be minutes >= 0"),
-    ({"process_configuration_methods": {"run_systems": {"extra": {"max_executions": 1}}}},
-     "no function for this method"),
+    ({"process_configuration_methods": {"run_backups": {"extra": {"max_executions": 1}}}},
+     "run_backups.extra: unknown method; run_backups has backup_arctic_to_csv, backup_files"),
+    ({"process_configuration_methods": {"run_backups": {"extra": {"function": "extra"}}}},
+     "function 'extra' is not module:function"),
 ])
 def test_bad_process_config_is_one_clear_error(override, message):
     config = load_config(None, env={}).with_overrides(override)

@@ -26,14 +26,23 @@ def test_crontab_file_is_the_default_schedule():
                           env={"SYSPROD_DATA_ROOT": "/path/to/sysprod_data"})
     assert block in text
     expected = {  # the seed schedule of the issue
-        "run_daily_fx_and_contract_updates": "00 07", "run_daily_prices_updates": "00 20",
-        "run_daily_update_multiple_adjusted_prices": "00 23", "run_systems": "05 20",
-        "run_strategy_order_generator": "10 20", "run_backups": "15 20", "run_cleaners": "20 20",
-        "run_reports": "25 20",
+        "run_daily_prices_updates": "00 20", "run_capital_update": "01 00", "run_systems": "05 20",
+        "run_strategy_order_generator": "10 20", "run_stack_handler": "01 00",
+        "run_backups": "15 20", "run_cleaners": "20 20", "run_reports": "25 20",
     }
-    for name, minute_hour in expected.items():
-        assert f"{minute_hour} * * 1-5 $SCRIPT_PATH/{name}\n" in text
-    assert "@reboot $SCRIPT_PATH/startup\n" in text
+    scheduled = {line for line in text.splitlines() if "$SCRIPT_PATH/" in line}
+    assert scheduled == {f"{when} * * 1-5 $SCRIPT_PATH/{name}" for name, when in expected.items()} | {
+        "@reboot $SCRIPT_PATH/startup"}
+
+
+def test_wrappers_and_modules_are_exactly_the_processes_and_jobs():
+    """No wrapper or run_ module is left for a process that no longer exists."""
+    from sysproduction.job_registry import INTERACTIVE_TOOLS, JOBS
+
+    wrappers = {p.name for p in (REPO_ROOT / "scripts").iterdir() if not p.name.startswith("_")}
+    assert wrappers == set(PROCESS_METHODS) | set(JOBS) | set(INTERACTIVE_TOOLS)
+    modules = {p.stem for p in (REPO_ROOT / "sysproduction").glob("run_*.py")}
+    assert modules == {name for name in PROCESS_METHODS if name.startswith("run_")}
 
 
 @pytest.mark.parametrize("name", PROCESSES)
@@ -88,9 +97,8 @@ def test_wrapper_loads_project_env_and_appends_to_echo_file(tmp_path):
     shutil.copytree(REPO_ROOT / "scripts", project / "scripts")
     echo = tmp_path / "echos"
     root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 9),
-                             process_configuration_start_time={"run_backups": None},
-                             process_configuration_stop_time={"run_backups": None},
-                             backup_path=str(tmp_path / "backups"))
+                             process_configuration_start_time={"run_cleaners": None},
+                             process_configuration_stop_time={"run_cleaners": None})
     (project / "private").mkdir()
     (project / "private" / "project_env.sh").write_text(
         f"export SYSPROD_PYTHON={sys.executable}\nexport SYSPROD_DATA_ROOT={root}\n"
@@ -99,17 +107,16 @@ def test_wrapper_loads_project_env_and_appends_to_echo_file(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_") and k != "ECHO_PATH"}
 
     for _ in range(2):
-        done = subprocess.run([str(project / "scripts" / "run_backups")], env=env, cwd=tmp_path,
+        done = subprocess.run([str(project / "scripts" / "run_cleaners")], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout == ""  # everything went to the echo file
 
-    text = (echo / "run_backups.txt").read_text()
-    assert text.count("=== run_backups started") == 2
-    assert text.count("=== run_backups ended with exit code 0 ===") == 2
-    assert text.count("backup_data: ran 1, ok; backed up to") == 2
-    assert "INFO run_backups" in text  # the log lines (stderr) are there too
-    assert (tmp_path / "backups" / "backup_manifest.json").is_file()
+    text = (echo / "run_cleaners.txt").read_text()
+    assert text.count("=== run_cleaners started") == 2
+    assert text.count("=== run_cleaners ended with exit code 0 ===") == 2
+    assert text.count("clean_echo_files: ran 1, ok;") == 2
+    assert "INFO run_cleaners" in text  # the log lines (stderr) are there too
 
 
 def test_module_entry_point_runs_a_process(tmp_path):

@@ -1,7 +1,0 @@
-"""`python -m sysproduction.run_daily_fx_and_contract_updates`: the run_daily_fx_and_contract_updates process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
-
-from sysproduction.control.entry import main
-
-if __name__ == "__main__":
-    raise SystemExit(main("run_daily_fx_and_contract_updates"))
