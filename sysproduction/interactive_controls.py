@@ -1,7 +1,9 @@
 """`python -m sysproduction.interactive_controls` (also `sysprod control interactive`).
 
 Numbered menu: view process states, change a status, mark dead processes finished, view the
-process config, clear broker client ids. Piped input works (one answer per line).
+process config, accept a process's failures, clear broker client ids. Piped input works (one
+answer per line). Wherever a process is asked for, the same list is shown and the same answers
+work: its number in that list, its name, or its name without `run_`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sysdata.repos.process_control import ProcessStatus
-from sysproduction.control.control_state import mark_dead_processes
+from sysproduction.control.control_state import accept_failures, mark_dead_processes
 from sysproduction.control.menu import Prompter, run_menu
-from sysproduction.control.process_config import canonical_name, process_names
+from sysproduction.control.process_config import process_names
 from sysproduction.control.process_registry import PROCESS_METHODS, resolve_job
 from sysproduction.control.views import format_rows, process_config_rows, process_state_rows
 
@@ -25,11 +27,16 @@ def view_states(blob: DataBlob, p: Prompter) -> None:
     p.write(format_rows(process_state_rows(blob)))
 
 
+def choose_process(blob: DataBlob, p: Prompter, empty: str = "to skip") -> str | None:
+    """One way to pick a process everywhere in this tool: number, name or short name; None for
+    an empty answer."""
+    return p.choose(f"process (number or name; empty {empty})", process_names(blob.config))
+
+
 def change_status(blob: DataBlob, p: Prompter) -> None:
-    name = p.choose("process (number or name)", process_names(blob.config))
+    name = choose_process(blob, p)
     if name is None:
         return
-    name = canonical_name(blob.config, name)
     current = blob.process_control.get(name).status
     p.write(f"{name} is {current.value}")
     status = p.choose("new status", [s.value for s in ProcessStatus])
@@ -45,9 +52,17 @@ def mark_dead(blob: DataBlob, p: Prompter) -> None:
 
 
 def view_config(blob: DataBlob, p: Prompter) -> None:
-    name = p.ask("process (empty for all)", "")
-    rows = process_config_rows(blob, canonical_name(blob.config, name) if name else None)
-    p.write(format_rows(rows))
+    name = choose_process(blob, p, empty="for all")
+    p.write(format_rows(process_config_rows(blob, name)))
+
+
+def accept(blob: DataBlob, p: Prompter) -> None:
+    """After checking a run that completed with failures, let the processes waiting for it start."""
+    name = choose_process(blob, p)
+    if name is None:
+        return
+    state = accept_failures(blob.process_control, name, blob.clock.now())
+    p.write(f"{name}: {state.last_outcome} (run ended {state.end_time:%Y-%m-%d %H:%M:%S})")
 
 
 def clear_client_ids(blob: DataBlob, p: Prompter) -> None:
@@ -64,6 +79,7 @@ def interactive_controls(blob: DataBlob, prompter: Prompter | None = None) -> No
         ("change a process status (GO / STOP / PAUSE / NO-RUN)", change_status),
         ("mark dead processes finished", mark_dead),
         ("view process config", view_config),
+        ("accept the failures of a process's last run", accept),
         ("clear broker client ids", clear_client_ids),
     ]
     run_menu(

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from sysdata.repos.prices import AdjustedPrices
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
 from sysproduction.control.backups import backup_data
 from sysproduction.control.cleaners import clean_echo_files, clean_logs
+from sysproduction.control.process_config import process_names
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import (
     clock_now,
@@ -54,10 +56,33 @@ def test_interactive_controls_change_status_and_view_config(tmp_path):
 
 def test_interactive_controls_clear_client_ids_and_bad_choice(tmp_path):
     root = make_installation(tmp_path / "inst", {}, now=NOW)
-    out = _tool(root, "sysproduction.interactive_controls", "9\n5\n0\n")
+    out = _tool(root, "sysproduction.interactive_controls", "9\n6\n0\n")
     assert out.returncode == 0
-    assert "choose a number from 0 to 5" in out.stdout
+    assert "choose a number from 0 to 6" in out.stdout
     assert "clearing broker client ids is not available in this version" in out.stdout
+
+
+def test_a_process_is_chosen_the_same_way_in_every_option(tmp_path):
+    """Its number in the list works in options 2 (status), 4 (config) and 5 (accept) alike."""
+    root = make_installation(tmp_path / "inst", {"run_x": {"start": "09:30", "methods": {
+        "job_a": job("job_a", frequency=15, max_executions=4)}}}, now=NOW)
+    data = DataBlob.from_data_root(root)
+    number = process_names(data.config).index("run_x") + 1
+    data.process_control.update("run_x", lambda s: replace(
+        s, last_outcome="completed with failures", end_time=NOW))
+
+    out = _tool(root, "sysproduction.interactive_controls",
+                f"4\n{number}\n2\n{number}\n2\n5\n{number}\n4\nx\n0\n")
+
+    assert out.returncode == 0, out.stderr
+    assert "unknown process" not in out.stdout and "error" not in out.stdout
+    config_lines = [line for line in out.stdout.splitlines() if " job_a " in line]
+    assert len(config_lines) == 2  # option 4 by number, then by short name: only run_x's rows
+    assert all(line.split()[:4] == ["run_x", "09:30", "none", "job_a"] for line in config_lines)
+    assert "run_x: GO -> STOP" in out.stdout
+    assert "run_x: completed with failures, accepted (run ended 2026-11-25 10:00:00)" in out.stdout
+    after = DataBlob.from_data_root(root).process_control.get("run_x")
+    assert (after.status.value, after.last_outcome) == ("STOP", "completed with failures, accepted")
 
 
 def test_diagnostics_logs_history_and_stale_data(tmp_path):
