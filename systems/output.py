@@ -1,17 +1,23 @@
 """Write a backtest's results: OUT/<INSTRUMENT>.csv, OUT/summary.json, OUT/account_curve.arrow.
 
-The directory is built beside OUT under a temporary name and swapped in by renames, so a reader
-sees the previous complete results or the new complete results, never a mix. Columns and keys
-are a contract other tools read (see docs/backtests.md).
+OUT is a symbolic link to one complete version of the results, kept in a hidden folder beside
+it (`.OUT.versions/v<time>/`). A run writes a new version there, then points OUT at it by
+renaming a new link over the old one: one atomic step, so there is no moment with no results,
+and a reader that resolves OUT once (`results_dir`) reads one version whole, never a summary
+from one run and files from another. The last few versions are kept (a slow reader's version
+stays readable) and older ones removed. Columns and keys are a contract other tools read (see
+docs/backtests.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +28,8 @@ from systems.daily import day_of_bin
 from systems.engine import BacktestResult, InstrumentResult
 
 SUMMARY = "summary.json"
+KEEP_VERSIONS = 3  # the current results and the two before them
+STAGING_PREFIX = ".staging-"
 CURVE = "account_curve.arrow"  # Arrow IPC file (pandas.read_feather reads it)
 TAIL_COLUMNS = (
     "combined_forecast", "subsystem_position", "notional_position",
@@ -100,28 +108,103 @@ def _write_curve(path: Path, result: BacktestResult) -> None:
         writer.write_table(table)
 
 
-def check_output_dir(out: Path) -> None:
-    """Refuse to replace a directory that is not a previous backtest output."""
+def versions_dir(out: Path) -> Path:
+    """Where the versions of OUT's results live: `.OUT.versions` beside OUT."""
     out = Path(out)
+    return out.parent / f".{out.name}.versions"
+
+
+def _absolute(out: Path) -> Path:
+    """OUT made absolute without following OUT itself (it is usually a link)."""
+    out = Path(os.path.abspath(out))
+    return out.parent.resolve() / out.name
+
+
+def _our_link(out: Path) -> bool:
+    return out.is_symlink() and Path(os.readlink(out)).parent == Path(versions_dir(out).name)
+
+
+def check_output_dir(out: Path) -> None:
+    """Refuse to replace anything that is not previous backtest results (or an empty folder)."""
+    out = _absolute(out)
+    if out.is_symlink():
+        if _our_link(out):
+            return
+        raise SysprodError(f"{out} is a link to somewhere else, not backtest results; give another --out")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SUMMARY).is_file())):
         raise SysprodError(
             f"{out} exists and is not a backtest output (no {SUMMARY}); give a new or empty --out"
         )
 
 
-class ResultsWriter:
-    """Writes instrument files as soon as each is ready, then the summary, then swaps OUT in.
+def results_dir(out: Path) -> Path:
+    """The folder holding one complete version of OUT's results: resolve OUT once and read
+    everything from the answer (a rerun then cannot mix versions under the reader)."""
+    out = Path(out)
+    return Path(os.path.realpath(out)) if out.is_symlink() else out
 
-    Files go to a staging directory beside OUT on a few threads (pyarrow formats and writes
-    outside the GIL, so this overlaps with the engine still computing other instruments). Until
-    `commit`, OUT is untouched; `abort` removes the staging directory.
+
+def _version_name() -> str:
+    return f"v{time.time_ns():020d}"
+
+
+def _point(out: Path, version: Path) -> None:
+    """Make OUT a link to `version`, atomically (a new link renamed over the old one)."""
+    link = out.parent / f".{out.name}.link-{os.getpid()}-{time.time_ns()}"
+    os.symlink(Path(version.parent.name) / version.name, link)
+    try:
+        if out.is_dir() and not out.is_symlink():  # results written before versions: keep them
+            os.replace(out, version.parent / f"v{0:020d}-{time.time_ns()}")
+        os.replace(link, out)
+    except BaseException:
+        link.unlink(missing_ok=True)
+        raise
+
+
+def prune_versions(out: Path, keep: int = KEEP_VERSIONS) -> list[Path]:
+    """Remove result versions beyond the newest `keep` (never the one OUT points at)."""
+    out = _absolute(out)
+    folder = versions_dir(out)
+    if not folder.is_dir():
+        return []
+    current = Path(os.path.realpath(out)) if out.is_symlink() else None
+    versions = sorted(p for p in folder.iterdir() if p.name.startswith("v") and p.is_dir())
+    removed = []
+    for version in versions[:-keep] if keep else versions:
+        if version != current:
+            shutil.rmtree(version, ignore_errors=True)
+            removed.append(version)
+    return removed
+
+
+def remove_stale_staging(out: Path, older_than_seconds: float) -> list[Path]:
+    """Remove staging folders of runs that died (not touched for `older_than_seconds`)."""
+    folder = versions_dir(_absolute(out))
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for path in folder.iterdir():
+        if path.name.startswith(STAGING_PREFIX) and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+class ResultsWriter:
+    """Writes instrument files as soon as each is ready, then the summary, then points OUT at them.
+
+    Files go to a staging directory in OUT's versions folder on a few threads (pyarrow formats
+    and writes outside the GIL, so this overlaps with the engine still computing other
+    instruments). Until `commit`, OUT is untouched; `abort` removes the staging directory.
     """
 
     def __init__(self, out: Path):
-        self.out = Path(out).resolve()
+        self.out = _absolute(out)
         check_output_dir(self.out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        folder = versions_dir(self.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
         self._pool = ThreadPoolExecutor(max_workers=2)
         self._jobs: list = []
 
@@ -138,23 +221,22 @@ class ResultsWriter:
         summary = summary_of(result, seconds)
         (self.staging / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
         os.chmod(self.staging, 0o755)
-        if self.out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old.", dir=self.out.parent))
-            os.replace(self.out, retired / self.out.name)
-            os.replace(self.staging, self.out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(self.staging, self.out)
+        version = self.staging.parent / _version_name()
+        os.replace(self.staging, version)
+        _point(self.out, version)
+        prune_versions(self.out)
         self._pool.shutdown()
         return summary
 
     def abort(self) -> None:
         self._pool.shutdown(cancel_futures=True)
         shutil.rmtree(self.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):  # a first run that failed leaves nothing behind
+            self.staging.parent.rmdir()
 
 
 def write_results(out: Path, result: BacktestResult, seconds: float) -> dict:
-    """Write every file under a temp directory, then swap it in place of `out`."""
+    """Write every file into a new version, then point `out` at it."""
     writer = ResultsWriter(out)
     try:
         for instrument in result.instruments.values():

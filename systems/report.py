@@ -8,20 +8,45 @@ from pathlib import Path
 import numpy as np
 
 from syscore.exceptions import MissingData
-from systems.output import CURVE, SUMMARY
+from systems.output import CURVE, SUMMARY, results_dir
+
+ATTEMPTS = 3
 
 
 def load_results(out: Path) -> tuple[dict, dict[str, np.ndarray]]:
     """(summary, curve columns) of an output directory; a clear error when it is not one."""
+    summary, curve, _ = load_results_from(out)
+    return summary, curve
+
+
+def load_results_from(out: Path) -> tuple[dict, dict[str, np.ndarray], Path]:
+    """(summary, curve, the version folder they were read from), all from one version.
+
+    OUT is resolved once per attempt; if that version is pruned by newer runs while we read
+    (only a reader slower than several reruns), we start again on the new current version.
+    """
     out = Path(out)
-    path = out / SUMMARY
+    folder = results_dir(out)
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return (*_load(out, folder), folder)
+        except (FileNotFoundError, MissingData):
+            newer = results_dir(out)
+            if newer == folder:
+                raise
+            folder = newer
+    return (*_load(out, folder), folder)
+
+
+def _load(out: Path, folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    path = folder / SUMMARY
     if not path.is_file():
         raise MissingData(f"{out}: no {SUMMARY}; run 'sysprod backtest run CONFIG --out {out}' first")
     try:
         summary = json.loads(path.read_text())
     except json.JSONDecodeError:
         raise MissingData(f"{path}: not valid JSON; re-run the backtest") from None
-    curve_path = out / CURVE
+    curve_path = folder / CURVE
     if not curve_path.is_file():
         raise MissingData(f"{out}: no {CURVE}; re-run the backtest to write it")
     import pyarrow.ipc as ipc

@@ -22,7 +22,8 @@ def backtest() -> None:
 )
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory (created or replaced): <INSTRUMENT>.csv files and summary.json.",
+    help="Output (created or replaced): a link to the newest results folder, holding "
+    "<INSTRUMENT>.csv files and summary.json.",
 )
 @click.option(
     "--mode", type=click.Choice(["compatible", "corrected"]), default=None,
@@ -42,7 +43,10 @@ def run(
         from systems.data import stream_csv_inputs
 
         def load(config):  # noqa: ANN001, ANN202
-            return stream_csv_inputs(csv_data, config.instruments, config.base_currency)
+            # compatible mode reads the numbers' text as pysystemtrade does (sysdata.csv_io.numbers)
+            return stream_csv_inputs(
+                csv_data, config.instruments, config.base_currency, pandas_numbers=config.mode == "compatible"
+            )
     else:
         from sysproduction.cli.common import blob_from_context
         from systems.data import load_blob_inputs
@@ -68,12 +72,12 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Where to save the chart (default OUT/account_curve.png).")
 def show(out: Path, png: Path | None) -> None:
     """Print the summary of backtest results in OUT and save a PNG of the account curve."""
-    from systems.report import load_results, save_account_chart, summary_table
+    from systems.report import load_results_from, save_account_chart, summary_table
 
-    summary, curve = load_results(out)
+    summary, curve, folder = load_results_from(out)  # one version, even if a rerun swaps OUT
     from rich.console import Console
 
     console = Console()
     console.print(summary_table(summary, curve, out))
-    target = save_account_chart(curve, png or Path(out) / "account_curve.png", title=str(out))
+    target = save_account_chart(curve, png or folder / "account_curve.png", title=str(out))
     console.print(f"account curve saved to {target}")

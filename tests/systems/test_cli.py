@@ -151,7 +151,8 @@ def test_rerun_replaces_previous_results_and_corrected_mode_changes_only_costs(t
     assert done.returncode == 0, done.stderr
     # the earlier two-instrument results are gone, not mixed with the new ones
     assert sorted(p.name for p in out.iterdir()) == ["AAA.csv", "account_curve.arrow", "summary.json"]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == [".out.versions"]
+    assert not list((tmp_path / ".out.versions").glob(".staging*"))  # no staging left
     corrected, plain = (json.loads((d / "summary.json").read_text()) for d in (out, compatible))
     # corrected mode changes costs only: same positions and gross P&L, different net
     assert (out / "AAA.csv").read_bytes() == (compatible / "AAA.csv").read_bytes()
