@@ -204,7 +204,10 @@ class ProcessRunner:
         """The method's job; None when it is not part of this version. A function the user named
         that does not import is a ConfigError here, before the process claims or runs anything."""
         if method.user_function:
-            where = f"process_configuration_methods.{self.name}.{method.name}"
+            key = "process_configuration_methods"
+            source_of = getattr(self.blob.config, "source_of", None)
+            where = f"{source_of(key)}: " if source_of else ""
+            where += f"{key}.{self.name}.{method.name}"
             return resolve_user_function(method.target, where)
         job = resolve_job(method.target)
         if job is not None and method.strategy is not None:

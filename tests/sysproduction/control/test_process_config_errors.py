@@ -79,7 +79,7 @@ def test_process_config_mistake_is_one_line_at_start(tmp_path, case):
     out = sysprod(root, "run", process)
 
     assert out.returncode == 1
-    assert out.stderr.startswith(f"error: {config}: " if "function" not in case else "error: ")
+    assert out.stderr.startswith(f"error: {config}: ")
     assert message in out.stderr, out.stderr
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
     assert out.stdout == ""
