@@ -27,7 +27,7 @@ from syscore.exceptions import SysprodError
 from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import log_context
 from sysproduction.control import control_state
-from sysproduction.control.process_config import MethodConfig, ProcessConfig
+from sysproduction.control.process_config import MethodConfig, ProcessConfig, load_process_config
 from sysproduction.control.process_registry import (
     STRATEGY_LAUNCHERS,
     Job,
@@ -158,6 +158,7 @@ class ProcessRunner:
         self._pause_sleep = pause_sleep
         self._pause_poll = pause_poll_seconds
         self._control = blob.process_control
+        self._previous_unavailable: bool | None = None
 
     def now(self) -> dt.datetime:
         return self.blob.clock.now()
@@ -266,7 +267,28 @@ class ProcessRunner:
 
     def _previous_done(self, now: dt.datetime) -> bool:
         previous = self.config.previous_process
-        return previous is None or control_state.completed_today(self._control, previous, now)
+        return (previous is None or self._previous_not_in_this_version
+                or control_state.completed_today(self._control, previous, now))
+
+    @property
+    def _previous_not_in_this_version(self) -> bool:
+        """True when every method of the previous process is a job that comes with a later
+        version: it can never complete here, so there is nothing to wait for (waiting would hold
+        this process back for ever). A previous process that merely has no methods configured
+        (e.g. run_systems without strategies) is still waited for."""
+        if self._previous_unavailable is None:
+            self._previous_unavailable = False
+            if self.config.previous_process is not None:
+                previous = load_process_config(self.blob.config, self.config.previous_process)
+                self._previous_unavailable = bool(previous.methods) and all(
+                    not m.user_function and resolve_job(m.target) is None for m in previous.methods
+                )
+                if self._previous_unavailable:
+                    log.warning(
+                        "%s: %s is not available in this version (none of its jobs are part of "
+                        "this installation); not waiting for it", self.name, previous.name,
+                    )
+        return self._previous_unavailable
 
     def _previous_failed(self, now: dt.datetime) -> bool:
         previous = self.config.previous_process
