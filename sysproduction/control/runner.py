@@ -168,8 +168,8 @@ class ProcessRunner:
         records = [MethodRecord(m, self._resolve(m)) for m in self.config.methods]
         declined = self._reason_not_to_start(records)
         if declined is not None:
-            return RunResult(self.name, False, declined, methods=records,
-                             blocked=self._previous_failed(self.now()))
+            blocked = declined.startswith(f"{self.name}: waits for") and self._previous_failed(self.now())
+            return RunResult(self.name, False, declined, methods=records, blocked=blocked)
 
         control_state.claim(self._control, self.name, self.now(), control_state.Me.current())
         outcome, reason = control_state.CRASHED, "runner failed"
