@@ -17,9 +17,11 @@ from syscore.exceptions import BrokerError, BrokerNoData
 from sysobjects.instruments import InstrumentMeta
 from sysobjects.roll_parameters import RollParameters
 
-# Daily bars are stamped at one fixed session close (pysystemtrade's convention for daily rows);
-# hourly bars cover the eight hours before it, stamped at the end of each hour.
-SESSION_CLOSE = dt.time(23, 0)
+# Daily bars are stamped at one fixed session close (UTC); hourly bars cover the eight hours
+# before it, stamped at the end of each hour. The close is 19:00 so that the day's bar exists when
+# the crontab's 20:00 price process runs (a test checks the two against each other): a 23:00 close
+# left the 20:00 job with nothing new and production a day behind the market.
+SESSION_CLOSE = dt.time(19, 0)
 HOURS_PER_SESSION = 8
 
 _PAIR = re.compile(r"^[A-Z]{3}[A-Z]{3}$")

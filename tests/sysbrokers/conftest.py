@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from sysbrokers.sim.broker import SimBroker, SimSettings
+from sysbrokers.sim.market import SESSION_CLOSE
 from sysbrokers.sim.synthetic import SyntheticMarket
 from syscore.clock import FixedClock
 from sysdata.stores.documents import SqliteDocumentStore
 
 # A Tuesday session close: daily bars, hourly bars and the mid all agree at this time.
-CLOSE = dt.datetime(2024, 6, 4, 23, 0)
+CLOSE = dt.datetime.combine(dt.date(2024, 6, 4), SESSION_CLOSE)
 HISTORY_START = dt.date(2020, 1, 1)
 
 

@@ -93,17 +93,17 @@ def test_calendar_spread_trades_each_leg_at_its_side(broker, market):
 
 def test_partial_fills_and_latency_from_config(tmp_path, market, clock):
     broker = make_broker(tmp_path, market, clock, partial_fill_fraction=0.5, fill_latency_seconds=3600)
-    clock.set(CLOSE - dt.timedelta(hours=2))  # 21:00; fills come an hour after each event
+    clock.set(CLOSE - dt.timedelta(hours=2))  # 17:00; fills come an hour after each event
     order = broker.submit_order(outright("SP500", "20240900", 10))
     assert order.status is OrderStatus.SUBMITTED and order.filled_quantity == 0
     clock.advance(dt.timedelta(minutes=30))
     assert broker.get_order(order.broker_order_id).filled_quantity == 0
-    clock.advance(dt.timedelta(minutes=30))  # 22:00: half of 10
+    clock.advance(dt.timedelta(minutes=30))  # 18:00: half of 10
     first = broker.get_order(order.broker_order_id)
     assert (first.status, first.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, 5)
     hourly = market.hourly_bars("SP500", "20240900", clock.now())
     assert broker.fills()[0].price == pytest.approx(float(hourly["FINAL"].iloc[-1]) + 0.125)
-    clock.advance(dt.timedelta(hours=1))  # 23:00: half of the 5 left, rounded up
+    clock.advance(dt.timedelta(hours=1))  # 19:00 (the close): half of the 5 left, rounded up
     assert broker.get_order(order.broker_order_id).filled_quantity == 8
     clock.advance(dt.timedelta(hours=1))
     assert broker.get_order(order.broker_order_id).filled_quantity == 9

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sysbrokers.sim.history import multiple_prices_from_finals
-from sysbrokers.sim.market import fx_pair_prices
+from sysbrokers.sim.market import SESSION_CLOSE, fx_pair_prices
 from sysbrokers.sim.synthetic import SyntheticMarket
 from sysobjects.contracts import ContractId
 from sysobjects.roll_parameters import cycle_months
@@ -51,8 +51,8 @@ def test_same_seed_same_bars_in_another_process_and_order_of_calls():
 def test_bars_never_after_now_weekdays_at_the_session_close(market):
     now = dt.datetime(2024, 6, 5, 17, 30)  # Wednesday afternoon: today's daily bar is not out yet
     daily = market.daily_bars("SP500", "20240900", now)
-    assert daily.index[-1] == pd.Timestamp("2024-06-04 23:00")
-    assert (daily.index.day_of_week < 5).all() and (daily.index.hour == 23).all()
+    assert daily.index[-1] == pd.Timestamp("2024-06-04 19:00")
+    assert (daily.index.day_of_week < 5).all() and (daily.index.hour == SESSION_CLOSE.hour).all()
     hourly = market.hourly_bars("SP500", "20240900", now)
     assert hourly.index[-1] == pd.Timestamp("2024-06-05 17:00")
     assert (hourly.index <= now).all()
@@ -79,7 +79,7 @@ def test_contracts_follow_the_roll_parameters_and_expire(market):
     expiry = market.contract_expiry("CORN", "20240500")
     assert expiry == dt.date(2024, 5, 15)
     bars = market.daily_bars("CORN", "20240500", CLOSE)
-    assert bars.index[-1] == pd.Timestamp("2024-05-15 23:00") and bars.index[-1].date() == expiry
+    assert bars.index[-1] == pd.Timestamp("2024-05-15 19:00") and bars.index[-1].date() == expiry
     with pytest.raises(Exception, match="lists months HKNUZ"):
         market.daily_bars("CORN", "20240600", CLOSE)
 
@@ -92,7 +92,7 @@ def test_term_structure_has_the_sign_of_carry(market):
     b = market.daily_bars("SP500", far, CLOSE)["FINAL"]
     both = pd.concat([a, b], axis=1, keys=["near", "far"]).dropna()
     carry = market.underlying("SP500", 2024)["CARRY"]
-    carry.index = carry.index + pd.Timedelta(hours=23)
+    carry.index = carry.index + pd.Timedelta(hours=SESSION_CLOSE.hour)
     carry = carry.reindex(both.index)
     years = (pd.Timestamp("2025-03-14") - pd.Timestamp("2024-12-14")).days / 365.25
     expected_log_ratio = -carry * years
@@ -131,11 +131,11 @@ def test_multiple_prices_follow_the_hold_cycle():
     bars = market.full_history("CORN", CLOSE)
     multiple = multiple_prices_from_finals(roll, {c: f["FINAL"] for c, f in bars.items()})
     assert set(multiple["PRICE_CONTRACT"]) <= {f"{y}1200" for y in range(2019, 2026)}
-    row = multiple.loc["2023-10-16 23:00"]  # Dec 2023 expires 15 Dec; roll date 16 Oct
+    row = multiple.loc["2023-10-16 19:00"]  # Dec 2023 expires 15 Dec; roll date 16 Oct
     assert row["PRICE_CONTRACT"] == "20241200" and row["FORWARD_CONTRACT"] == "20251200"
     assert row["CARRY_CONTRACT"] == "20240900"
-    assert multiple.loc["2023-10-13 23:00", "PRICE_CONTRACT"] == "20231200"
-    assert row["PRICE"] == bars["20241200"].loc["2023-10-16 23:00", "FINAL"]
+    assert multiple.loc["2023-10-13 19:00", "PRICE_CONTRACT"] == "20231200"
+    assert row["PRICE"] == bars["20241200"].loc["2023-10-16 19:00", "FINAL"]
 
 
 def test_full_history_is_the_bars_the_broker_serves(market):

@@ -52,7 +52,7 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
 
     data = DataBlob.from_data_root(root)
     # the demo's price step ran the next session's jobs half an hour after its close
-    assert data.clock.now() == dt.datetime(2026, 7, 1, 23, 30)
+    assert data.clock.now() == dt.datetime(2026, 7, 1, 19, 30)
     assert lines[4].startswith("[4/5] daily prices: 2026-07-01: 3 FX pairs")
     assert lines[4].endswith("0 spikes, 0 failures")
     assert "12 instruments' multiple/adjusted prices updated" in lines[4]
@@ -63,9 +63,9 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert set(data.fx_prices.list()) == {"EURUSD", "GBPUSD", "JPYUSD"}
     for code in INSTRUMENTS:
         multiple = data.multiple_prices.get(code)
-        assert multiple.index[0] <= pd.Timestamp("2016-01-05 23:00")
-        assert multiple.index[-1].floor("min") == pd.Timestamp("2026-07-01 23:00")  # (23:00:01 after a roll)
-        assert data.fx_prices.get("EURUSD").index[-1] == pd.Timestamp("2026-07-01 23:00")
+        assert multiple.index[0] <= pd.Timestamp("2016-01-05 19:00")
+        assert multiple.index[-1].floor("min") == pd.Timestamp("2026-07-01 19:00")  # (19:00:01 after a roll)
+        assert data.fx_prices.get("EURUSD").index[-1] == pd.Timestamp("2026-07-01 19:00")
     assert (root / "market_csv" / "multiple_prices_csv" / "GOLD.csv").is_file()
     summary = json.loads((root / "backtest" / "summary.json").read_text())
     assert summary["instruments"] == ["CORN", "US10"]
