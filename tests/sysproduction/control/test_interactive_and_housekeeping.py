@@ -143,20 +143,21 @@ def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
     data.adjusted_prices.write("CORN", pd.Series([4.0, 5.0, 6.0], index=index))
     data.documents.put("test", "k", {"value": 1})
 
-    first = backup_data(data)
+    first = str(backup_data(data))
     assert "2 file(s) copied" in first
-    with sqlite3.connect(tmp_path / "bk" / "sysprod.sqlite") as conn:
+    generation = tmp_path / "bk" / NOW.date().isoformat()  # backups are dated generations
+    with sqlite3.connect(generation / "sysprod.sqlite") as conn:
         body = conn.execute("SELECT body FROM documents WHERE collection='test'").fetchone()[0]
     assert body == '{"value":1}'
 
     data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.5], index=index))
     data.timeseries.delete("adjusted_prices", "CORN")
     time.sleep(0.05)  # the change detection compares size and mtime; let the clock tick
-    second = backup_data(data)
+    second = str(backup_data(data))
     assert "1 file(s) copied, 0 unchanged, 1 deleted" in second
-    copied = sorted(p.name for p in (tmp_path / "bk" / "parquet").rglob("*.parquet"))
+    copied = sorted(p.name for p in (generation / "parquet").rglob("*.parquet"))
     assert copied == ["US10.parquet"]
-    restored = AdjustedPrices(ParquetTimeSeriesStore(tmp_path / "bk")).get("US10")
+    restored = AdjustedPrices(ParquetTimeSeriesStore(generation)).get("US10")
     assert restored.tolist() == [1.0, 2.0, 3.5]
     assert not list((tmp_path / "bk").rglob("*.tmp"))
 
@@ -182,7 +183,7 @@ def test_cleaners_delete_old_logs_and_echo_files(tmp_path):
     six_days_ago = time.time() - 6 * 86400
     os.utime(old, (six_days_ago, six_days_ago))
 
-    assert clean_logs(data) == "deleted 1 log record(s) older than 10 days"
+    assert clean_logs(data).updated == {"log records": "deleted 1 log record(s) older than 10 days"}
     assert [r["message"] for r in data.logs.query()] == ["9"]
-    assert clean_echo_files(data).startswith("deleted 1 echo file(s)")
+    assert clean_echo_files(data).updated["echo files"].startswith("deleted 1 echo file(s)")
     assert not old.exists() and recent.exists()
