@@ -26,13 +26,19 @@ def blob_from_context(ctx: click.Context) -> DataBlob:
 
 
 def print_frame(frame: pd.DataFrame, title: str, as_csv: bool, index_label: str | None = None) -> None:
-    """A rich table for people, or CSV on stdout for machines (`--csv`)."""
+    """A rich table on a terminal, plain full-width text when stdout is not one (cron's echo
+    files, pipes, email: a table squeezed into 80 columns would cut values), or CSV for machines
+    (`--csv`)."""
     if as_csv:
         frame.to_csv(sys.stdout, index_label=index_label)
         return
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    if not console.is_terminal:
+        click.echo(plain_table(frame, title, index_label))
+        return
     table = Table(title=title)
     show_index = index_label is not None
     if show_index:
@@ -42,7 +48,19 @@ def print_frame(frame: pd.DataFrame, title: str, as_csv: bool, index_label: str 
     for label, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         cells = [_cell(v) for v in row]
         table.add_row(*([str(label)] if show_index else []), *cells)
-    Console().print(table)
+    console.print(table)
+
+
+def plain_table(frame: pd.DataFrame, title: str, index_label: str | None = None) -> str:
+    """The title, then every row and column as aligned text, as wide as it needs to be."""
+    if frame.empty:
+        return f"{title}\n(no rows)"
+    cells = frame.map(_cell)
+    cells.columns = [str(column) for column in frame.columns]
+    if index_label is not None:
+        cells.insert(0, index_label, [str(label) for label in frame.index])
+    text = cells.to_string(index=False, line_width=None, max_rows=None, max_cols=None)
+    return f"{title}\n{text}"
 
 
 def _cell(value: Any) -> str:

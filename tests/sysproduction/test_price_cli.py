@@ -26,7 +26,7 @@ def root(tmp_path, tree):
 
 
 def sysprod(root, *args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSPROD_") and k not in ("COLUMNS", "LINES")}
     return subprocess.run(
         [sys.executable, "-m", "sysproduction", "--data-root", str(root), *args],
         capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120,
@@ -76,7 +76,7 @@ def test_a_job_wrapper_appends_to_its_echo_file(root, tmp_path):
 
 def test_an_empty_installation_says_what_to_do_first(tmp_path):
     empty = tmp_path / "empty"
-    empty.mkdir()
+    assert sysprod(empty, "init", "--broker", "sim").returncode == 0
     for args in (("run", "update_historical_prices"), ("report", "roll")):
         result = sysprod(empty, *args)
         assert result.returncode == 0, result.stderr
@@ -96,3 +96,29 @@ def test_a_contract_the_broker_has_no_data_for_is_one_log_line_without_a_traceba
     assert "AUD: prices not updated: instrument AUD is not traded by the simulated market" in logged[0]
     assert "US10: prices not updated: US10 has no contract 20240700: it lists months HMUZ only" in logged[1]
     assert "  FAILED  AUD: instrument AUD is not traded by the simulated market" in result.stdout
+
+
+def test_tables_are_full_width_when_the_output_is_not_a_terminal(root):
+    """cron's echo files, pipes and email get every column and value, not a table cut at 80."""
+    from sysproduction.cli.report import TABLE_COLUMNS
+
+    report = sysprod(root, "report", "roll")
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    assert lines[0].startswith("Roll report (2024-06-04)")
+    assert lines[1].split()[:3] == ["instrument", "state", "priced"]
+    assert all(heading in lines[1] for heading in TABLE_COLUMNS.values())
+    assert len(lines) == 2 + 12 and "…" not in report.stdout
+    as_csv = pd.read_csv(io.StringIO(sysprod(root, "report", "roll", "--csv").stdout), index_col=0)
+    us10 = next(line for line in lines if line.split()[0] == "US10")
+    assert as_csv.loc["US10", "roll_date"] in us10.split()
+    shown = sysprod(root, "data", "show", "multiple", "US10", "--tail", "2")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].split() == ["DATETIME", "CARRY", "CARRY_CONTRACT", "PRICE", "PRICE_CONTRACT",
+                                "FORWARD", "FORWARD_CONTRACT"]
+    last = pd.read_csv(io.StringIO(sysprod(root, "data", "show", "multiple", "US10", "--tail", "2", "--csv").stdout))
+    assert len(lines) == 4 and "…" not in shown.stdout
+    for line, row in zip(lines[2:], last.itertuples(index=False), strict=True):
+        assert line.split()[:2] == row.DATETIME.split()
+        assert f"{row.PRICE:.10g}" in line.split() and str(row.PRICE_CONTRACT) in line.split()
