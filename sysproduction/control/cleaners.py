@@ -118,6 +118,13 @@ def clean_stale_temp_files(data: DataBlob) -> JobSummary:
     return summary
 
 
+def _record(summary: JobSummary, item: str, removed: int, text: str) -> None:
+    if removed:
+        summary.updated[item] = text
+    else:
+        summary.unchanged.append(item)
+
+
 def _clean_temp_files(data: DataBlob, summary: JobSummary) -> None:
     from sysproduction.control.backups import LOCK, checked_backup_path, recover_interrupted
 
@@ -125,20 +132,20 @@ def _clean_temp_files(data: DataBlob, summary: JobSummary) -> None:
     with summary.isolated("time series", "clean"):
         cleaner = getattr(data.timeseries, "clean_temp_files", None)
         removed = cleaner() if cleaner is not None else 0
-        summary.updated["time series"] = f"removed {removed} temp file(s) of killed writes"
+        _record(summary, "time series", removed, f"removed {removed} temp file(s) of killed writes")
     with summary.isolated("other files", "clean"):
         cutoff = time.time() - STALE_TEMP_SECONDS
         removed = 0
         for path in _old_temp_files(chain((root / "csv").rglob(".*.tmp"), root.glob(".*.tmp")), cutoff):
             path.unlink(missing_ok=True)
             removed += 1
-        summary.updated["other files"] = f"removed {removed} temp file(s) untouched for an hour"
+        _record(summary, "other files", removed, f"removed {removed} temp file(s) untouched for an hour")
     with summary.isolated("backups", "clean"):
         dest = checked_backup_path(data)
         if dest.is_dir():
             try:
                 with file_lock(dest / LOCK, blocking=False, create_dirs=False):
                     gone = recover_interrupted(dest)
-                summary.updated["backups"] = f"removed {gone} partial generation(s) of killed backups"
+                _record(summary, "backups", gone, f"removed {gone} partial generation(s) of killed backups")
             except LockBusy:
                 summary.unchanged.append("backups")  # a backup is running: leave it alone
