@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from syscore.exceptions import DataValidationError
 from sysdata.data_blob import DataBlob
+from sysproduction.control.control_state import accept_failures
 from tests.sysproduction.control.helpers import job, make_installation, sysprod
 from tests.sysproduction.control.jobs_for_tests import read_calls
 
@@ -97,12 +101,15 @@ def test_spikes_alone_are_not_a_failure(tmp_path):
     assert read_calls(root)[-1][0] == "job_b"
 
 
-def test_accept_refuses_a_clean_run_and_an_unknown_process(tmp_path):
+def test_accept_refuses_a_process_without_failures(tmp_path):
     root = _installation(tmp_path)
-    never = sysprod(root, "control", "accept", "prices")
-    assert never.returncode == 1
-    assert never.stderr == (
-        "error: run_prices: last run ended 'no run', not 'completed with failures'; "
-        "there is nothing to accept\n")
-    unknown = sysprod(root, "control", "accept", "nosuch")
-    assert unknown.returncode == 1 and unknown.stderr.startswith("error: unknown process 'nosuch'")
+    control = DataBlob.from_data_root(root).process_control
+    with pytest.raises(DataValidationError) as never:
+        accept_failures(control, "run_prices", NOW)
+    assert str(never.value) == (
+        "run_prices: last run ended 'no run', not 'completed with failures'; there is nothing to accept")
+    control.update("run_prices", lambda s: s.__class__(s.process_name, last_outcome="completed",
+                                                       end_time=NOW))
+    with pytest.raises(DataValidationError, match="last run ended 'completed'"):
+        accept_failures(control, "run_prices", NOW)
+    assert control.get("run_prices").last_outcome == "completed"
