@@ -122,7 +122,8 @@ def show_multiple(ctx: click.Context, instrument: str, tail: int, as_csv: bool) 
 @_csv_option
 @click.pass_context
 def show_contract_prices(ctx: click.Context, instrument: str, contract: str, tail: int, as_csv: bool) -> None:
-    """Daily prices of one contract, e.g. US10 20230900."""
+    """Stored bars of one contract, e.g. US10 20230900 (daily closes, and intraday rows where the
+    imported history or hourly updates have them)."""
     from sysobjects.contracts import ContractId
 
     contract_id = str(ContractId.parse(contract))
