@@ -14,13 +14,18 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path, fsync: bool = True) -> Iterator[Path]:
-    """Yield a temp path to write; on success it replaces `target` atomically."""
+def atomic_path(target: Path, fsync: bool = True, tmp: Path | None = None) -> Iterator[Path]:
+    """Yield a temp path to write; on success it replaces `target` atomically.
+
+    The temp path is a fresh random name beside `target`, unless the caller gives `tmp` (only
+    when it holds a lock that makes it the sole writer of `target`).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    if tmp is None:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
     try:
         yield tmp
         if fsync:
@@ -38,10 +43,12 @@ def atomic_write_text(target: Path, text: str, fsync: bool = True) -> None:
         tmp.write_text(text)
 
 
-def atomic_write_with(target: Path, writer: Callable[[Path], None], fsync: bool = True) -> None:
+def atomic_write_with(
+    target: Path, writer: Callable[[Path], None], fsync: bool = True, tmp: Path | None = None
+) -> None:
     """Call `writer(tmp_path)` and atomically move the result onto `target`."""
-    with atomic_path(target, fsync=fsync) as tmp:
-        writer(tmp)
+    with atomic_path(target, fsync=fsync, tmp=tmp) as path:
+        writer(path)
 
 
 def temp_files_of(target: Path) -> list[Path]:

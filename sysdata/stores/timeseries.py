@@ -9,8 +9,9 @@ Several processes share these files (the nightly jobs, a manual check, a backup)
   a read-modify-write, so two appends at once both land;
 - a read opens the file once and reads everything from that handle: a rename by a writer swaps
   the name, not the open file, so a reader sees the old version or the new one whole;
-- a killed writer's temp file (`.<key>.parquet.<random>.tmp`) is removed by the next writer of
-  that series (it holds the lock, so no live writer owns the file) or by the cleaners.
+- a killed writer's temp file (`.<key>.parquet.locked.tmp`, or `.<key>.parquet.<random>.tmp`
+  from before writers took the lock) is removed by the next writer of that series (it holds the
+  lock, so no live writer owns the file) or by the cleaners (only while the lock is free).
 """
 
 from __future__ import annotations
@@ -98,9 +99,17 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
 
 
 def _read_whole(path: Path) -> pa.Table:
-    """Read a Parquet file through one open handle (a writer's rename cannot tear it)."""
-    with pa.memory_map(str(path), "r") as source:
-        return pq.read_table(source)
+    """Read a Parquet file through one open handle (a writer's rename cannot tear it).
+
+    `ParquetFile.read` on the handle also skips the dataset layer `read_table` goes through,
+    which is most of the cost of reading a small series."""
+    with pa.OSFile(str(path), "r") as source:
+        return pq.ParquetFile(source).read()
+
+
+def locked_temp_file(path: Path) -> Path:
+    """The temp file a writer holding the series lock writes (`.<key>.parquet.locked.tmp`)."""
+    return path.parent / f".{path.name}.locked.tmp"
 
 
 def remove_temp_files(path: Path) -> int:
@@ -147,17 +156,20 @@ class ParquetTimeSeriesStore:
         """Hold the series' writer lock; yields the series' path. Not re-entrant."""
         path = self._path(kind, key)
         with file_lock(lock_path_of(path)):
-            remove_temp_files(path)  # under the lock no live writer owns one
+            locked_temp_file(path).unlink(missing_ok=True)  # a killed writer's; no one else's
             yield path
 
-    def _write_locked(self, path: Path, kind: str, key: str, frame: pd.DataFrame) -> None:
-        table = frame_to_table(frame, f"{kind}/{key}")
-        atomic_write_with(path, lambda tmp: pq.write_table(table, tmp), fsync=self._fsync)
+    def _write_locked(self, path: Path, table: pa.Table) -> None:
+        """Write under the series lock: the lock makes us the only writer, so the temp file has
+        one fixed name (a killed writer's is found by name, not by listing the folder)."""
+        atomic_write_with(
+            path, lambda tmp: pq.write_table(table, tmp), fsync=self._fsync, tmp=locked_temp_file(path)
+        )
 
     def write(self, kind: str, key: str, frame: pd.DataFrame) -> None:
-        frame_to_table(frame, f"{kind}/{key}")  # a bad frame fails before any lock or file
+        table = frame_to_table(frame, f"{kind}/{key}")  # a bad frame fails before any lock or file
         with self.locked(kind, key) as path:
-            self._write_locked(path, kind, key, frame)
+            self._write_locked(path, table)
 
     def update(
         self, kind: str, key: str, change: Callable[[pd.DataFrame | None], pd.DataFrame | None]
@@ -169,7 +181,7 @@ class ParquetTimeSeriesStore:
             new = change(old)
             if new is None:
                 return old
-            self._write_locked(path, kind, key, new)
+            self._write_locked(path, frame_to_table(new, f"{kind}/{key}"))
             return new
 
     @contextlib.contextmanager
