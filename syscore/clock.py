@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Protocol
 
+from syscore.exceptions import SysprodError
 from syscore.fileio import atomic_write_text
 
 
@@ -58,10 +59,20 @@ class SharedSimClock:
             text = self.path.read_text()
         except FileNotFoundError:
             return WallClock().now()
+        except OSError as exc:
+            raise SysprodError(
+                f"cannot read the simulated clock {self.path} ({exc.strerror}); check the data root"
+            ) from None
         return dt.datetime.fromisoformat(json.loads(text)["now"])
 
     def set(self, when: dt.datetime) -> None:
-        atomic_write_text(self.path, json.dumps({"now": when.isoformat()}), fsync=False)
+        try:
+            atomic_write_text(self.path, json.dumps({"now": when.isoformat()}), fsync=False)
+        except OSError as exc:
+            raise SysprodError(
+                f"cannot move the simulated clock: {self.path} is not writable ({exc.strerror}); "
+                "make the data root writable"
+            ) from None
 
     def advance(self, delta: dt.timedelta) -> None:
         self.set(self.now() + delta)

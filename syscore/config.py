@@ -38,10 +38,41 @@ FREE_FORM_KEYS = frozenset(
 CHOICES: dict[str, tuple[str, ...]] = {
     "timeseries_store": ("parquet",),
     "document_store": ("sqlite",),
-    "broker": ("sim",),
+    "broker": ("sim", "ib"),
     "clock": ("wall", "simulated"),
     "sim_market": ("synthetic", "replay"),
 }
+
+# Keys that may be left empty (null) in the defaults although they are choices: an installation
+# chooses its broker when it is created (`sysprod init DIR --broker sim|ib`), never by default.
+UNSET_ALLOWED = frozenset({"broker"})
+
+# Numeric keys and their allowed range: key -> (lowest, highest, lowest allowed itself?).
+# None = no bound. Out of range is an error at start, not a surprise later (a negative spike
+# threshold would hold back every price).
+RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "max_price_spike": (0, None, False),
+    "max_stale_days": (0, None, True),
+    "roll_max_price_gap_days": (0, None, False),
+    "sqlite_busy_timeout_seconds": (0, None, True),
+    "auto_roll_passive_days": (0, None, True),
+    "auto_roll_force_outright_days_to_expiry": (0, None, True),
+    "auto_roll_max_days_in_force": (1, None, True),
+    "backup_generations": (1, None, True),
+    "auto_roll_volume_ratio": (0, None, False),
+    "ib_port": (1, 65535, True),
+    "ib_idoffset": (0, None, True),
+    "sim_seed": (0, 2**32 - 1, True),
+    "sim_initial_cash": (0, None, True),
+    "sim_fill_latency_seconds": (0, None, True),
+    "sim_partial_fill_fraction": (0, 1, False),
+    "email_port": (1, 65535, True),
+    "email_timeout_seconds": (0, None, False),
+    "log_retention_days": (1, None, True),
+    "echo_retention_days": (1, None, True),
+}
+# Keys holding a date written YYYY-MM-DD.
+DATE_KEYS = ("sim_history_start",)
 
 # Keys that must always hold a value.
 ALWAYS_REQUIRED = ("data_root", "base_currency")
@@ -49,6 +80,7 @@ ALWAYS_REQUIRED = ("data_root", "base_currency")
 CONDITIONALLY_REQUIRED: dict[str, tuple[str, str]] = {
     "ib_ipaddress": ("broker", "ib"),
     "ib_port": ("broker", "ib"),
+    "sim_replay_source": ("sim_market", "replay"),
 }
 # key -> other key: the key must be set whenever the other key is set.
 REQUIRED_WHEN_SET: dict[str, str] = {"email_server": "email_address"}
@@ -87,7 +119,12 @@ class Config(Mapping[str, Any]):
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); check the path") from None
     try:
@@ -163,9 +200,19 @@ def _env_overrides(defaults: Mapping[str, Any], env: Mapping[str, str]) -> dict[
         name = ENV_PREFIX + key.upper()
         if name in env and not isinstance(default, dict | list):
             raw = env[name]
-            value: Any = raw if isinstance(default, str) or default is None else yaml.safe_load(raw)
+            value: Any = raw if isinstance(default, str) or default is None else _env_yaml(name, raw)
             found[key] = (value, f"environment variable {name}")
     return found
+
+
+def _env_yaml(name: str, raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ConfigError(
+            f"environment variable {name}: {raw!r} is not a valid value; give a plain value (e.g. 42) "
+            f"or unset {name}"
+        ) from None
 
 
 def default_private_config_path(data_root: Path | None) -> Path | None:
@@ -205,6 +252,8 @@ def load_config(
 
 def _check_choices_and_requirements(config: Config) -> None:
     for key, allowed in CHOICES.items():
+        if config[key] is None and key in UNSET_ALLOWED:
+            continue
         if config[key] not in allowed:
             raise ConfigError(
                 f"{config.source_of(key)}: '{key}' is {config[key]!r}; choose one of {', '.join(allowed)}"
@@ -222,3 +271,47 @@ def _check_choices_and_requirements(config: Config) -> None:
             raise ConfigError(
                 f"{config.source_of(cond_key)}: '{key}' is required when {cond_key} is {cond_value}; set it"
             )
+    _check_ranges(config)
+    _check_dates(config)
+    _check_replay_source(config)
+
+
+def _check_ranges(config: Config) -> None:
+    for key, (low, high, low_inclusive) in RANGES.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        too_low = low is not None and (value < low if low_inclusive else value <= low)
+        too_high = high is not None and value > high
+        if too_low or too_high:
+            low_text = "" if low is None else (f"at least {low}" if low_inclusive else f"above {low}")
+            high_text = "" if high is None else f"at most {high}"
+            wanted = " and ".join(t for t in (low_text, high_text) if t)
+            raise ConfigError(f"{config.source_of(key)}: '{key}' is {value!r}; give a number {wanted}")
+
+
+def _check_dates(config: Config) -> None:
+    import datetime as dt
+
+    for key in DATE_KEYS:
+        value = config.get(key)
+        if value is None or isinstance(value, dt.date):
+            continue
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(
+                f"{config.source_of(key)}: '{key}' is {value!r}; write a date YYYY-MM-DD"
+            ) from None
+
+
+def _check_replay_source(config: Config) -> None:
+    """A replayed market needs its CSV tree; a missing tree is found at start, not per item."""
+    if config.get("sim_market") != "replay" or config.get("broker") == "ib":
+        return
+    source = Path(str(config["sim_replay_source"])).expanduser()
+    if not (source / "multiple_prices_csv").is_dir():
+        raise ConfigError(
+            f"{config.source_of('sim_replay_source')}: 'sim_replay_source' {source} is not a "
+            "pysystemtrade CSV tree (no multiple_prices_csv/); set it to the tree's root"
+        )

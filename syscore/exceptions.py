@@ -41,3 +41,9 @@ class BrokerNoData(BrokerError):
 
 class BacktestConfigError(ConfigError):
     """A backtest config has an unknown key or a rule that does not resolve."""
+
+
+class InstallationError(ConfigError):
+    """The installation as a whole cannot do this (no broker chosen, the broker's market is not the
+    stored data's market, the data root is missing or unwritable). Never a per-item failure: a job
+    stops at once with one line instead of failing every instrument the same way."""

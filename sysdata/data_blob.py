@@ -51,15 +51,27 @@ class DataBlob:
 
     @classmethod
     def from_data_root(
-        cls, data_root: Path | None = None, config_path: Path | None = None, clock: Clock | None = None
+        cls, data_root: Path | None = None, config_path: Path | None = None, clock: Clock | None = None,
+        *, must_exist: bool = True,
     ) -> DataBlob:
-        """Load config (named file, else the data root's or project's private config) and build."""
+        """Load config (named file, else the data root's or project's private config) and build.
+
+        The data root must already hold an installation (`must_exist`), except for the commands
+        that create one; either way a root below a file or an unwritable root fails here, in one
+        line, before any store is opened."""
+        from sysdata.installation import check_installation, check_placeable
+
         if data_root is not None:
             root = Path(data_root).expanduser().resolve()
+            check_placeable(root)
             config = load_config(config_path or default_private_config_path(root))
         else:
             config = load_config(config_path or default_private_config_path(None))
             root = resolve_data_root(None, config)
+        if must_exist:
+            check_installation(root)
+        else:
+            check_placeable(root)
         return cls(root, config, clock)
 
     @property

@@ -17,6 +17,7 @@ Rules, in order (every change is logged with its reason):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -90,3 +91,21 @@ def decide_roll_state(now: RollSituation, settings: AutoRollSettings) -> tuple[R
     if _ESCALATION.get(target, 0) < _ESCALATION.get(now.state, 0):
         return None
     return target, reason
+
+
+def stale_reason(prices_end: dt.date | None, today: dt.date, max_stale_days: int) -> str | None:
+    """Why an instrument's stored prices are too old to act on, or None when they are fresh.
+
+    Prices that stopped years ago make every roll date look "reached" (-1172 days): that is a
+    sign the data is not being updated (wrong broker, a dead feed, an old import), not a signal to
+    roll. The auto-roller leaves such an instrument alone; a person decides.
+    """
+    if prices_end is None:
+        return None
+    age = (today - prices_end).days
+    if age <= max_stale_days:
+        return None
+    return (
+        f"stale prices: they end {prices_end:%Y-%m-%d}, {age} days before today "
+        f"(max_stale_days {max_stale_days})"
+    )

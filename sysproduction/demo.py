@@ -49,7 +49,10 @@ def prepare_sandbox(path: Path) -> Path:
 
     Anything else that already holds files is refused, so the demo never deletes a user's data.
     """
+    from sysdata.installation import check_placeable
+
     path = Path(path).expanduser().resolve()
+    check_placeable(path)
     if path.exists() and not path.is_dir():
         raise SysprodError(f"sandbox {path} is a file; choose another --sandbox directory")
     if path.is_dir() and any(path.iterdir()):
@@ -108,11 +111,15 @@ def write_market_history(data: DataBlob) -> str:
 
 
 def import_market_history(data: DataBlob) -> str:
+    from sysbrokers.factory import market_identity
     from sysdata.csv_io.importer import import_csv_tree
+    from sysdata.installation import update_record
 
     report = import_csv_tree(data, data.data_root / MARKET_TREE)
     if not report.ok:
         raise SysprodError("import of the generated tree rejected: " + "; ".join(r.message for r in report.rejected))
+    # The tree was generated from the synthetic market, so the prices are that market's.
+    update_record(data.data_root, prices_source=market_identity(data.config))
     rows = sum(r.rows for r in report.results)
     return f"imported {len(report.results)} files, {rows:,} rows, {report.contracts_written:,} contract price series"
 

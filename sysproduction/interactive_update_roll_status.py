@@ -17,6 +17,7 @@ from sysobjects.roll_state import RollState, allowed_next_states
 from sysproduction.control.menu import Prompter, run_menu
 from sysproduction.multiple_adjusted_updates import roll_instrument
 from sysproduction.roll_status import RollInfo, change_roll_state, get_roll_info, roll_info_for
+from sysproduction.stale_prices import staleness
 
 MAX_ROLL_DAYS = 366  # the longest roll cycle is a year
 
@@ -43,6 +44,10 @@ def review_instrument(data: DataBlob, instrument: str, prompter: Prompter) -> No
     info = roll_info_for(data, instrument, data.clock.now().date())
     for line in describe(info):
         prompter.write(line)
+    stale = staleness(data, instrument)
+    if stale is not None:
+        prompter.write(f"  {stale}: the auto-roller leaves {instrument} alone; update its prices first, "
+                       "or choose its state yourself")
     options = [s.value for s in allowed_next_states(RollState(info.state), info.priced_position)]
     prompter.write(f"New roll state for {instrument} (blank keeps {info.state}):")
     choice = prompter.choose("state", options)

@@ -24,6 +24,7 @@ class JobSummary:
     unchanged: list[str] = field(default_factory=list)
     spiked: dict[str, str] = field(default_factory=dict)  # item -> the spike, held back
     failed: dict[str, str] = field(default_factory=dict)  # item -> error
+    stale: dict[str, str] = field(default_factory=dict)  # instrument -> why its prices are stale
     note: str = ""  # said under the headline, e.g. why there was nothing to do
 
     @contextmanager
@@ -32,8 +33,12 @@ class JobSummary:
         one bad item does not stop the others. An expected error (a `SysprodError`, such as the
         broker having no data for the item) is logged as one line; anything else is a bug and is
         logged with its traceback."""
+        from syscore.exceptions import InstallationError
+
         try:
             yield
+        except InstallationError:
+            raise  # the same for every item: the job stops with one line
         except SysprodError as error:
             log.error("%s: %s not updated: %s", item, what, error)
             self.failed[item] = str(error)
@@ -56,6 +61,7 @@ class JobSummary:
         out += [f"  updated {item}: {what}" for item, what in self.updated.items()]
         out += [f"  SPIKE   {item}: {what}" for item, what in self.spiked.items()]
         out += [f"  FAILED  {item}: {what}" for item, what in self.failed.items()]
+        out += [f"  STALE   {item}: {what}" for item, what in self.stale.items()]
         return out
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from syslogdiag import log_context
 from sysobjects.price_cleaning import CleaningRules, clean_bars
 from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.price_updates import newer_than, report_spikes, spikes_in
+from sysproduction.stale_prices import note_stale
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def update_contract(data: DataBlob, instrument: str, contract: str, summary: Job
 
 def update_historical_prices(data: DataBlob, instruments: list[str] | None = None) -> JobSummary:
     summary = JobSummary("update_historical_prices")
-    traded_instruments(data, summary)
+    traded = traded_instruments(data, summary)
     by_instrument: dict[str, list[str]] = defaultdict(list)
     for record in data.contracts.sampled():
         by_instrument[record.instrument_code].append(record.contract_date)
@@ -89,6 +90,7 @@ def update_historical_prices(data: DataBlob, instruments: list[str] | None = Non
                 summary.isolated(instrument, "prices"):
             for contract in sorted(by_instrument[instrument]):
                 update_contract(data, instrument, contract, summary)
+    note_stale(data, [code for code in traded if instruments is None or code in instruments], summary.stale)
     return summary
 
 

@@ -13,14 +13,15 @@ if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
 
 
-def blob_from_context(ctx: click.Context) -> DataBlob:
+def blob_from_context(ctx: click.Context, must_exist: bool = True) -> DataBlob:
     """The installation's DataBlob; its clock (wall or simulated) becomes the process clock, so
-    code that asks `syscore.clock.now()` agrees with the installation."""
+    code that asks `syscore.clock.now()` agrees with the installation. The data root must hold an
+    installation unless the command creates one (`must_exist=False`)."""
     from syscore.clock import set_clock
     from sysdata.data_blob import DataBlob
 
     obj = ctx.find_root().obj or {}
-    blob = DataBlob.from_data_root(obj.get("data_root"), obj.get("config"))
+    blob = DataBlob.from_data_root(obj.get("data_root"), obj.get("config"), must_exist=must_exist)
     set_clock(blob.clock)
     return blob
 

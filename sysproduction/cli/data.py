@@ -17,8 +17,10 @@ def data() -> None:
 @data.command("import-csv")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--broker", type=click.Choice(["sim", "ib"]), default=None,
+              help="Broker of a new installation (asked for when importing into a new data root).")
 @click.pass_context
-def import_csv(ctx: click.Context, source: Path, quiet: bool) -> None:
+def import_csv(ctx: click.Context, source: Path, quiet: bool, broker: str | None) -> None:
     """Import a pysystemtrade CSV tree (csvconfig/, *_csv/ folders) into the stores.
 
     Every rejected file is reported; everything else is imported; the exit code is 1 when
@@ -29,8 +31,9 @@ def import_csv(ctx: click.Context, source: Path, quiet: bool) -> None:
     from rich.table import Table
 
     from sysdata.csv_io.importer import count_import_files, import_csv_tree
+    from sysproduction.cli.init import installation_for_import, record_import
 
-    blob = blob_from_context(ctx)
+    blob = installation_for_import(ctx, broker, source)
     console = Console(stderr=True)
     total = count_import_files(source)
     with Progress(
@@ -41,6 +44,8 @@ def import_csv(ctx: click.Context, source: Path, quiet: bool) -> None:
         report = import_csv_tree(
             blob, source, progress=lambda name: progress.update(task, advance=1, description=name)
         )
+    if report.results:
+        record_import(blob, source)
     table = Table(title=f"Import of {source} into {blob.data_root}")
     for column in ("kind", "files", "rows", "rejected"):
         table.add_column(column, justify="right" if column != "kind" else "left")

@@ -16,6 +16,7 @@ import click
 
 # name -> (module, attribute, one-line help). Adding a group is one line here.
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("sysproduction.cli.init", "init", "Create an installation and choose its broker."),
     "data": ("sysproduction.cli.data", "data", "Import, export and inspect stored data."),
     "demo": ("sysproduction.cli.demo", "demo", "Build a sandbox and run the daily cycle on it."),
     "run": ("sysproduction.cli.run", "run", "Run a production process, a single job or an interactive tool."),

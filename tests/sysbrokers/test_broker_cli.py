@@ -20,7 +20,7 @@ def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_faults_health_orders_and_account_from_the_command_line(tmp_path):
     (tmp_path / "private_config.yaml").write_text(
-        f"data_root: {tmp_path}\nclock: simulated\nsim_history_start: '2020-01-01'\nbase_currency: GBP\n"
+        f"data_root: {tmp_path}\nbroker: sim\nclock: simulated\nsim_history_start: '2020-01-01'\nbase_currency: GBP\n"
     )
     SharedSimClock(tmp_path / SIM_CLOCK_FILE).set(dt.datetime(2024, 6, 4, 23, 0))
     bad = _run(tmp_path, "fault", "add", "spike", "--instrument", "GOLD")

@@ -22,7 +22,7 @@ NOW = dt.datetime(2023, 3, 15, 23, 0)
 
 def _blob(tmp_path: Path, text: str, clock=None) -> DataBlob:
     config_path = tmp_path / "private_config.yaml"
-    config_path.write_text(f"data_root: {tmp_path}\n" + text)
+    config_path.write_text(f"data_root: {tmp_path}\nbroker: sim\n" + text)
     return DataBlob(tmp_path, load_config(config_path), clock)
 
 
@@ -71,8 +71,7 @@ def test_config_settings_reach_the_broker(tmp_path):
                  FixedClock(dt.datetime(2024, 6, 4, 23)))
     assert data.broker.account_value("EUR") == pytest.approx(250_000)
     assert data.broker.market.history_start == dt.date(2021, 1, 4)
-    bad = _blob(tmp_path, "sim_partial_fill_fraction: 0.0\n")
-    with pytest.raises(ConfigError, match="sim_partial_fill_fraction"):
-        broker_from_blob(bad)
+    with pytest.raises(ConfigError, match="'sim_partial_fill_fraction' is 0.0; give a number above 0 and at most 1"):
+        _blob(tmp_path, "sim_partial_fill_fraction: 0.0\n")
     with pytest.raises(ConfigError, match="write a date"):
         broker_from_blob(_blob(tmp_path, "sim_history_start: 'soon'\n"))

@@ -21,7 +21,7 @@ CLOSE = dt.datetime(2024, 6, 4, 23, 0)
 def _installation(root: Path) -> DataBlob:
     root.mkdir(parents=True, exist_ok=True)
     (root / "private_config.yaml").write_text(
-        f"data_root: {root}\nclock: simulated\nsim_seed: 11\nsim_history_start: '2020-01-01'\nfsync_writes: false\n"
+        f"data_root: {root}\nbroker: sim\nclock: simulated\nsim_seed: 11\nsim_history_start: '2020-01-01'\nfsync_writes: false\n"
     )
     SharedSimClock(root / SIM_CLOCK_FILE).set(CLOSE)
     return DataBlob.from_data_root(root)

@@ -18,7 +18,7 @@ def test_defaults_load_with_pysystemtrade_key_names():
     config = load_config(env={})
     assert config["max_price_spike"] == 8
     assert config["base_currency"] == "USD"
-    assert config["broker"] == "sim"
+    assert config["broker"] is None  # an installation chooses its broker (sysprod init)
 
 
 def test_private_file_overrides_defaults_and_is_remembered_as_source(tmp_path):
@@ -88,3 +88,45 @@ def test_invalid_yaml_and_missing_file_are_one_line(tmp_path):
         load_config(path, env={})
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml", env={})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("max_price_spike: -3\n", "'max_price_spike' is -3; give a number above 0"),
+    ("max_price_spike: 0\n", "'max_price_spike' is 0; give a number above 0"),
+    ("sim_seed: -1\n", "'sim_seed' is -1; give a number at least 0"),
+    ("sim_partial_fill_fraction: 1.5\n", "'sim_partial_fill_fraction' is 1.5; give a number above 0 and at most 1"),
+    ("email_port: 70000\n", "'email_port' is 70000; give a number at least 1 and at most 65535"),
+    ("max_stale_days: -1\n", "'max_stale_days' is -1; give a number at least 0"),
+    ("sim_history_start: 'not a date'\n", "'sim_history_start' is 'not a date'; write a date YYYY-MM-DD"),
+    ("sim_market: replay\n", "'sim_replay_source' is required when sim_market is replay"),
+])
+def test_values_out_of_range_fail_at_load_naming_key_and_file(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+
+
+def test_a_missing_replay_source_fails_at_load(tmp_path):
+    path = write(tmp_path, f"sim_market: replay\nsim_replay_source: {tmp_path / 'nowhere'}\n")
+    with pytest.raises(ConfigError, match="is not a pysystemtrade CSV tree"):
+        load_config(path, env={})
+
+
+def test_a_config_file_that_is_not_utf8_is_one_error(tmp_path):
+    path = tmp_path / "private_config.yaml"
+    path.write_bytes(b"base_currency: \xe9UR\n")
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0xe9 at offset 15\); save the file as UTF-8"):
+        load_config(path, env={})
+
+
+def test_an_environment_value_that_is_not_yaml_names_the_variable():
+    with pytest.raises(ConfigError, match="environment variable SYSPROD_SIM_SEED: '\\[1,2' is not a valid value"):
+        load_config(env={"SYSPROD_SIM_SEED": "[1,2"})
+
+
+def test_there_is_no_default_broker_but_both_can_be_chosen(tmp_path):
+    assert load_config(env={})["broker"] is None
+    assert load_config(env={"SYSPROD_BROKER": "ib"})["broker"] == "ib"
+    with pytest.raises(ConfigError, match="'broker' is 'paper'; choose one of sim, ib"):
+        load_config(write(tmp_path, "broker: paper\n"), env={})

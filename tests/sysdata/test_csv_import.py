@@ -14,6 +14,8 @@ from tests.sysdata.csv_tree import write_tree
 
 
 def sysprod(data_root: Path, *args: str) -> subprocess.CompletedProcess:
+    if args[:2] == ("data", "import-csv"):
+        args = (*args, "--broker", "sim")  # a new data root's broker is chosen, never defaulted
     return subprocess.run(
         [sys.executable, "-m", "sysproduction", "--data-root", str(data_root), *args],
         capture_output=True, text=True, timeout=300,

@@ -19,7 +19,7 @@ from sysdata.data_blob import DataBlob
 def write_private_config(root: Path, **values) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "private_config.yaml"
-    path.write_text(yaml.safe_dump({"data_root": str(root), "fsync_writes": False, **values}))
+    path.write_text(yaml.safe_dump({"data_root": str(root), "fsync_writes": False, "broker": "sim", **values}))
     return path
 
 

@@ -29,7 +29,7 @@ def make_installation(root: Path, processes: dict[str, dict[str, Any]], now: dt.
     processes: name -> {"methods": {...}, "start": "HH:MM", "stop": ..., "previous": ...}
     """
     root.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {"clock": "simulated", **extra}
+    config: dict[str, Any] = {"clock": "simulated", "broker": "sim", **extra}
     sections = {
         "start": "process_configuration_start_time",
         "stop": "process_configuration_stop_time",
