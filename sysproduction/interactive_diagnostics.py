@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 # The counts a user can ask for: at least one record; at most what a screen (or a pipe) is for.
 MAX_ROWS = 10_000
 MAX_STALE_WEEKDAYS = 260  # a year of sessions
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def recent_logs(blob: DataBlob, p: Prompter) -> None:
     log_type = p.ask("type (empty for any)", "")
     instrument = p.ask("instrument (empty for any)", "")
-    level = p.ask("lowest level", "INFO")
+    level = p.ask_word("lowest level", LEVELS, "INFO")
     process = p.ask("process (empty for any)", "")
     limit = p.ask_int("how many (newest)", 30, 1, MAX_ROWS)
     rows = log_rows(

@@ -6,8 +6,8 @@ exits with code 0.
 
 A menu takes only what it offers: an answer that is not one of the offered choices, a count out
 of its range, or a number that is not finite gets one line saying what is allowed and the same
-question again. Every tool asks through the helpers here (`choose`, `ask_int`, `ask_number`), so
-no tool parses an answer itself. Only ASCII digits count as numbers: `str.isdigit()` also accepts
+question again. Every tool asks through the helpers here (`choose`, `ask_word`, `ask_int`,
+`ask_number`), so no tool parses an answer itself. Only ASCII digits count as numbers: `str.isdigit()` also accepts
 `²` and other digits that `int()` refuses, which is how a single stray key used to end a tool with
 a traceback.
 """
@@ -65,6 +65,14 @@ class Prompter:
                 if candidate in options:
                     return candidate
             self.write(f"'{answer}' is not one of the choices: give a number from 1 to {len(options)} (empty to skip)")
+
+    def ask_word(self, prompt: str, words: Sequence[str], default: str) -> str:
+        """One of `words`, in any case (empty takes `default`); asked again until it is one."""
+        while True:
+            answer = self.ask(prompt, default).upper()
+            if answer in words:
+                return answer
+            self.write(f"'{answer}' is not allowed: give one of {', '.join(words)}")
 
     def ask_int(self, prompt: str, default: int, minimum: int, maximum: int) -> int:
         """A whole number in [minimum, maximum] (empty takes `default`); asked again until it is one."""

@@ -154,7 +154,7 @@ def test_the_roll_tool_checks_its_day_count(shared_install):
 
 def test_diagnostics_check_counts_and_weekdays(shared_install):
     answers = [
-        "1", "", "", "", "", "-1", "0", "²", "2",  # recent logs: a negative count showed every record
+        "1", "", "", "XYZ", "warning", "", "-1", "0", "²", "2",  # a negative count showed every record
         "2", "", "-2", "3",                         # process history: -2 dropped the oldest runs
         "3", "-1", "0", "2",                        # stale weekdays: -1 flagged every series stale
         "0",
@@ -164,7 +164,8 @@ def test_diagnostics_check_counts_and_weekdays(shared_install):
     lines = result.stdout.splitlines()
     assert sum("give a whole number from 1 to 10000" in line for line in lines) == 4, result.stdout
     assert sum("give a whole number from 1 to 260" in line for line in lines) == 2, result.stdout
-    assert "WARNING" not in result.stdout  # the data were imported today: nothing is 2 weekdays stale
+    assert sum("'XYZ' is not allowed: give one of DEBUG, INFO" in line for line in lines) == 1, result.stdout
+    assert "stale series" not in result.stdout  # the data were imported today: nothing is 2 weekdays stale
 
 
 def test_a_choice_question_asks_again_until_it_gets_an_offered_answer():
