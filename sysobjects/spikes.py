@@ -124,3 +124,76 @@ def find_spikes(existing: pd.Series, new: pd.Series, max_spike: float) -> list[S
             continue
         previous_time, previous_value = time, float(value)
     return spikes
+
+
+def _month_number(contract: str) -> int:
+    return int(contract[:4]) * 12 + int(contract[4:6])
+
+
+def carry_per_month(multiple: pd.DataFrame) -> float:
+    """Price gap per contract month between the priced contract and the next one, from the last
+    row that priced both at once (FORWARD, else CARRY); zero when no row did."""
+    for column in ("FORWARD", "CARRY"):
+        contracts = multiple[f"{column}_CONTRACT"]
+        both = multiple["PRICE"].notna() & multiple[column].notna() & contracts.notna()
+        if not both.any():
+            continue
+        row = multiple[both.to_numpy()].iloc[-1]
+        months = _month_number(str(row[f"{column}_CONTRACT"])) - _month_number(str(row["PRICE_CONTRACT"]))
+        if months:
+            return float(row[column] - row["PRICE"]) / months
+    return 0.0
+
+
+def level_for_new_contract(multiple: pd.DataFrame, adjusted: pd.Series, contract: str) -> pd.Series:
+    """The instrument's price history moved to where `contract` should trade, to judge the first
+    bars of a contract that has no stored prices yet with the usual spike check.
+
+    The adjusted price (continuous across rolls) is shifted so that on its last row it equals that
+    row's PRICE plus the carry to `contract` (`carry_per_month` times the months from the priced
+    contract). The carry is a straight line from the nearest pair of contracts: far contracts may
+    sit a little off it, which the spike threshold (many average daily moves) absorbs; a wrong
+    multiplier or a bar ten times too big does not pass.
+    """
+    history = adjusted.dropna()
+    if history.empty:
+        return history
+    last_time = history.index[-1]
+    row = multiple.loc[:last_time].iloc[-1]
+    if pd.isna(row["PRICE"]):
+        return history.iloc[0:0]
+    months = _month_number(contract) - _month_number(str(row["PRICE_CONTRACT"]))
+    level = float(row["PRICE"]) + carry_per_month(multiple.loc[:last_time]) * months
+    return (history + (level - float(history.iloc[-1]))).rename("FINAL")
+
+
+FIRST_FETCH_OWN_DAYS = 3
+
+
+def first_fetch_head(new: pd.Series) -> pd.Series:
+    """The first days of a contract's first fetch: the history its later bars are judged against
+    (three daily closes give the two completed days an average needs)."""
+    closes = daily_closes(new)
+    if len(closes) <= FIRST_FETCH_OWN_DAYS:
+        return new.iloc[0:0]
+    last_day = closes.index[FIRST_FETCH_OWN_DAYS - 1].normalize()
+    return new[new.index.normalize() <= last_day]
+
+
+def first_fetch_spikes(level: pd.Series, new: pd.Series, max_spike: float) -> list[Spike]:
+    """Spikes in the first bars ever fetched for a contract.
+
+    Bars after its first few days are judged against the bars before them, as usual; the latest
+    bar is also judged against the instrument's current level carried to the contract (`level`,
+    from `level_for_new_contract`), which also catches a whole series off by a factor. Older bars
+    are not compared with the level: a far contract's gap to the priced one changes over a year
+    more than a carry line can say.
+    """
+    fresh = new.dropna()
+    if fresh.empty:
+        return []
+    spikes = find_spikes(first_fetch_head(fresh), fresh, max_spike)
+    latest = fresh.iloc[[-1]]
+    if not any(pd.Timestamp(s.time) == latest.index[0] for s in spikes):
+        spikes += find_spikes(level[level.index < latest.index[0]], latest, max_spike)
+    return spikes

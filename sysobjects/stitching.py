@@ -1,9 +1,14 @@
 """Panama stitching: back-adjusted prices from multiple prices, vectorised.
 
 At each change of PRICE_CONTRACT the whole history before it is shifted by the roll
-differential, FORWARD − PRICE on the row before the change (the price gap between the contract we
-roll into and the one we leave, seen on the same day). So the adjusted price on row t is PRICE_t
-plus the sum of the differentials of every roll after t: a reversed cumulative sum, not a loop.
+differential, FORWARD − PRICE on the last row before the change where both are priced and the
+FORWARD contract is the one rolled into (the price gap between the contract we roll into and the
+one we leave, seen at the same time). So the adjusted price on row t is PRICE_t plus the sum of
+the differentials of every roll after t: a reversed cumulative sum, not a loop.
+
+A roll done by the daily job records its own differential (taken from the two contracts' stored
+prices at one timestamp); `panama_stitch` and `extend_adjusted` take such recorded differentials
+in preference to reading them off the multiple prices.
 """
 
 from __future__ import annotations
@@ -24,28 +29,44 @@ def roll_rows(price_contract: pd.Series) -> np.ndarray:
 
 
 def roll_differentials(multiple: pd.DataFrame) -> pd.Series:
-    """FORWARD − PRICE on the row before each roll (both forward-filled), indexed by the roll
-    row's timestamp."""
+    """FORWARD − PRICE before each roll, indexed by the roll row's timestamp.
+
+    Both prices come from one row (never a stale FORWARD paired with a later PRICE), the last row
+    before the roll on which both are priced and whose FORWARD_CONTRACT is the contract rolled
+    into (a FORWARD of an earlier forward contract is never used)."""
     changed = roll_rows(multiple["PRICE_CONTRACT"])
-    before = np.flatnonzero(changed) - 1
-    forward = multiple["FORWARD"].ffill().to_numpy()
-    price = multiple["PRICE"].ffill().to_numpy()
-    diffs = forward[before] - price[before]
-    result = pd.Series(diffs, index=multiple.index[before + 1], name="roll_differential")
+    rolls = np.flatnonzero(changed)
+    forward = multiple["FORWARD"].to_numpy(dtype="float64")
+    price = multiple["PRICE"].to_numpy(dtype="float64")
+    forward_contract = multiple["FORWARD_CONTRACT"].to_numpy(dtype=object)
+    price_contract = multiple["PRICE_CONTRACT"].to_numpy(dtype=object)
+    both = ~np.isnan(forward) & ~np.isnan(price)
+    diffs = np.full(len(rolls), np.nan)
+    starts = np.r_[0, rolls[:-1]] if len(rolls) else rolls
+    for n, (start, roll) in enumerate(zip(starts, rolls, strict=True)):
+        # rows of the segment that ends at this roll, pricing the contract rolled into
+        usable = both[start:roll] & (forward_contract[start:roll] == price_contract[roll])
+        found = np.flatnonzero(usable)
+        if len(found):
+            row = start + found[-1]
+            diffs[n] = forward[row] - price[row]
+    result = pd.Series(diffs, index=multiple.index[rolls], name="roll_differential")
     if result.isna().any():
-        when = result.index[np.flatnonzero(result.isna().to_numpy())[0]]
+        n = int(np.flatnonzero(np.isnan(diffs))[0])
         raise DataValidationError(
-            f"cannot stitch: the row before the roll at {when} has no FORWARD or PRICE; "
-            "fill in the forward price on the last day of the old contract"
+            f"cannot stitch: before the roll at {result.index[n]} to {price_contract[rolls[n]]} no row "
+            "has both a PRICE and a FORWARD of that contract; fill in the forward price on the last "
+            "day of the old contract"
         )
     return result
 
 
-def panama_stitch(multiple: pd.DataFrame) -> pd.Series:
+def panama_stitch(multiple: pd.DataFrame, recorded: pd.Series | None = None) -> pd.Series:
     """Back-adjusted price series (name `price`) from a validated multiple-prices frame.
 
-    A row with no PRICE stays missing (no price is invented); the roll differential takes the
-    last known FORWARD and PRICE before the roll, so a blank on the roll's eve does not break it.
+    A row with no PRICE stays missing (no price is invented). `recorded` (roll row timestamp ->
+    differential) overrides the differential of the rolls it names: those the daily roll priced
+    from the contracts' own stored prices.
     """
     if multiple.empty:
         return pd.Series(dtype="float64", name="price")
@@ -53,11 +74,21 @@ def panama_stitch(multiple: pd.DataFrame) -> pd.Series:
     changed = roll_rows(multiple["PRICE_CONTRACT"])
     diffs = np.zeros(len(price))
     if changed.any():
-        diffs[changed] = roll_differentials(multiple).to_numpy()
+        diffs[changed] = _differentials(multiple, recorded).to_numpy()
     # adjustment on row t = sum of differentials at roll rows strictly after t
     after = np.cumsum(diffs[::-1])[::-1]
     adjustment = np.concatenate([after[1:], [0.0]])
     return pd.Series(price + adjustment, index=multiple.index, name="price")
+
+
+def _differentials(multiple: pd.DataFrame, recorded: pd.Series | None) -> pd.Series:
+    """Differential of every roll: recorded ones as recorded, the others read off the rows."""
+    roll_times = multiple.index[roll_rows(multiple["PRICE_CONTRACT"])]
+    known = recorded.reindex(roll_times) if recorded is not None and len(recorded) else None
+    if known is not None and known.notna().all():
+        return known
+    computed = roll_differentials(multiple)
+    return computed if known is None else known.fillna(computed)
 
 
 def panama_append(
@@ -81,26 +112,50 @@ def panama_append(
     return (new_multiple["PRICE"] + offset).rename("price")
 
 
-def extend_adjusted(adjusted: pd.Series, multiple: pd.DataFrame) -> pd.Series | None:
-    """Adjusted-price rows for the multiple-price rows stamped after the last adjusted row.
+def extend_adjusted(
+    adjusted: pd.Series, multiple: pd.DataFrame, since: pd.Timestamp | None = None,
+    recorded: pd.Series | None = None,
+) -> pd.Series | None:
+    """The whole adjusted series after re-deriving its rows from `since` on (all rows after the
+    last stored one when `since` is None); rows before are kept exactly as stored.
 
-    Without a roll since then the adjusted price moves exactly as PRICE does, so the new rows are
-    PRICE plus the offset seen on the last row both series priced. Returns None when a roll lies
-    among the new rows (or no common priced row exists): then the caller re-stitches the history
-    with `panama_stitch`, which only a roll (or a repair) needs. Rows with no PRICE are left out.
+    Without a roll the adjusted price moves exactly as PRICE does, so a re-derived row is PRICE
+    plus the offset seen on the last kept row both series priced. A roll among the re-derived rows
+    shifts everything before it by its recorded differential (`recorded`: roll row timestamp ->
+    differential); a roll the stored series already covers is never re-derived (it was applied
+    to the rows before it). Returns None when that is not possible (no common priced row, or a roll without
+    a recorded differential): then the caller re-stitches the history with `panama_stitch`.
+    Rows with no PRICE are left out.
     """
-    known = adjusted.dropna()
+    if since is not None and len(adjusted.dropna()):
+        # a roll the stored series already covers was applied to it: never apply it twice
+        covered = multiple.index[roll_rows(multiple["PRICE_CONTRACT"])]
+        covered = covered[covered <= adjusted.dropna().index[-1]]
+        if len(covered) and since <= covered[-1]:
+            since = covered[-1] + pd.Timedelta(1, "ns")
+    kept = adjusted if since is None else adjusted[adjusted.index < since]
+    known = kept.dropna()
     if known.empty:
         return None
     last_time = known.index[-1]
-    new = multiple[multiple.index > last_time]
-    if new.empty:
-        return pd.Series(dtype="float64", name="price", index=pd.DatetimeIndex([], name=adjusted.index.name))
     upto = multiple[multiple.index <= last_time]
     if upto.empty or pd.isna(upto["PRICE"].iloc[-1]) or upto.index[-1] != last_time:
         return None
     anchor = upto.iloc[-1]
-    if (new["PRICE_CONTRACT"] != anchor["PRICE_CONTRACT"]).any():
-        return None
+    new = multiple[multiple.index > last_time]
     offset = float(known.iloc[-1]) - float(anchor["PRICE"])
-    return (new["PRICE"].dropna().astype("float64") + offset).rename("price")
+    result = kept[kept.index <= last_time]
+    contracts = new["PRICE_CONTRACT"].to_numpy(dtype=object)
+    previous = np.r_[[anchor["PRICE_CONTRACT"]], contracts[:-1]] if len(contracts) else contracts
+    cuts = np.flatnonzero(contracts != previous)
+    bounds = np.unique(np.r_[0, cuts, len(new)])
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        if start in cuts:
+            roll_time = new.index[start]
+            if recorded is None or roll_time not in recorded.index or pd.isna(recorded.loc[roll_time]):
+                return None
+            result = result + float(recorded.loc[roll_time])
+        segment = new["PRICE"].iloc[start:end].dropna().astype("float64") + offset
+        result = pd.concat([result, segment]) if len(segment) else result
+    result.index.name = adjusted.index.name
+    return result.rename("price")

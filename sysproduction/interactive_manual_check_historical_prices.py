@@ -16,7 +16,11 @@ from syslogdiag import log_context
 from sysobjects.price_cleaning import apply_final_corrections
 from sysproduction.control.menu import Prompter, run_menu
 from sysproduction.manual_price_check import ask_about_spike, review_new_values
-from sysproduction.update_historical_prices import new_bars, stored_contract_prices
+from sysproduction.update_historical_prices import (
+    new_bars,
+    spike_check_history,
+    stored_contract_prices,
+)
 
 
 def check_contract(data: DataBlob, instrument: str, contract: str, prompter: Prompter) -> None:
@@ -26,7 +30,7 @@ def check_contract(data: DataBlob, instrument: str, contract: str, prompter: Pro
         if fresh.empty:
             prompter.write(f"{instrument} {contract}: no new prices")
             return
-        history = existing["FINAL"] if existing is not None else fresh["FINAL"].iloc[0:0]
+        history = spike_check_history(data, instrument, contract, existing, fresh)
         final = review_new_values(
             history, fresh["FINAL"], float(data.config["max_price_spike"]),
             lambda spike: ask_about_spike(prompter, f"{instrument} {contract}", spike),

@@ -2,10 +2,19 @@
 steps in `sysobjects.multiple_prices_update` and `sysobjects.stitching`).
 
 Shared by the nightly job, the auto-roller and the interactive roll tool, so a roll is done one way
-only. Writes go multiple prices first, then adjusted prices, then the roll state; every step
-checks what is already stored, so a run killed between two writes is completed, never repeated,
-by the next run (an adjusted series that lags a roll is re-stitched; a roll already in the
-multiple prices is not rolled again).
+only.
+
+Each run re-derives the rows from the earliest contract bar that arrived since the last run (the
+instrument's watermark: what the last run consumed of each current contract's prices), so a bar
+that comes late (accepted after a spike check, or written while this job was running) fills its
+row instead of leaving a hole for good. Rows before that point are kept exactly as stored, and the
+watermark moves only after both series are written, so a killed run is simply done again.
+
+A roll is priced from the two contracts' own stored prices at one timestamp (`price_roll`); its
+differential is recorded before the roll row is written. Writes go: differential, multiple prices,
+adjusted prices, roll state; every step checks what is already stored, so a run killed between two
+writes is completed, never repeated, by the next run (an adjusted series that lags a roll is
+shifted by the recorded differential; a roll already in the multiple prices is not rolled again).
 """
 
 from __future__ import annotations
@@ -16,8 +25,18 @@ import pandas as pd
 
 from syscore.exceptions import MissingData, SysprodError
 from sysdata.data_blob import DataBlob
+from sysdata.repos.prices import PriceWatermarks
+from sysdata.repos.roll_state import RollDifferentials
 from sysobjects.contracts import ContractId
-from sysobjects.multiple_prices_update import current_contracts, extend_multiple_prices, roll_row
+from sysobjects.multiple_prices_update import (
+    bars_seen,
+    current_contracts,
+    earliest_change,
+    price_roll,
+    rederive_multiple_prices,
+    roll_row,
+    rows_differing,
+)
 from sysobjects.roll_state import RollState
 from sysobjects.stitching import extend_adjusted, panama_stitch
 
@@ -29,38 +48,65 @@ def contract_finals(data: DataBlob, instrument: str, contracts: list[str | None]
     return {contract: frame["FINAL"] for contract, frame in stored.items()}
 
 
-def sync_adjusted(data: DataBlob, instrument: str, multiple: pd.DataFrame) -> int:
-    """Bring adjusted prices up to the multiple prices: append when no roll lies between, else
-    re-stitch (only after a roll, or to repair an interrupted one). Returns rows added."""
+def _write_series(data: DataBlob, instrument: str, old: pd.Series, new: pd.Series) -> int:
+    """Store `new` adjusted prices: append when it only adds rows after `old`, else rewrite it
+    whole (atomically). Returns the rows added or changed."""
+    prefix = new.iloc[: len(old)]
+    if len(new) >= len(old) and prefix.index.equals(old.index) and prefix.equals(old.astype("float64")):
+        tail = new.iloc[len(old):]
+        return data.adjusted_prices.append_newer(instrument, tail) if len(tail) else 0
+    data.adjusted_prices.write(instrument, new)
+    aligned = old.reindex(new.index)
+    return int((~(aligned == new) & ~(aligned.isna() & new.isna())).sum())
+
+
+def sync_adjusted(
+    data: DataBlob, instrument: str, multiple: pd.DataFrame, since: pd.Timestamp | None = None
+) -> int:
+    """Bring adjusted prices up to the multiple prices, re-deriving rows from `since` on: rows move
+    with PRICE, a roll shifts the history by its recorded differential; a full re-stitch only when
+    neither is possible (an adjusted series missing, or a roll with no recorded differential).
+    Returns rows added or changed."""
     try:
         adjusted = data.adjusted_prices.get(instrument)
     except MissingData:
-        adjusted = pd.Series(dtype="float64", name="price")
-    new = extend_adjusted(adjusted, multiple)
+        adjusted = pd.Series(dtype="float64", name="price", index=pd.DatetimeIndex([]))
+    recorded = RollDifferentials(data.documents).for_instrument(instrument)
+    new = extend_adjusted(adjusted, multiple, since, recorded)
     if new is None:
-        stitched = panama_stitch(multiple).dropna()
+        stitched = panama_stitch(multiple, recorded).dropna()
         data.adjusted_prices.write(instrument, stitched)
         log.info("%s: adjusted prices re-stitched (%d rows)", instrument, len(stitched))
         return len(stitched) - len(adjusted.dropna())
-    if new.empty:
-        return 0
-    return data.adjusted_prices.append_newer(instrument, new)
+    return _write_series(data, instrument, adjusted, new)
 
 
 def _extend(data: DataBlob, instrument: str) -> tuple[pd.DataFrame, int, int]:
-    """Append new multiple-price rows from contract prices, then adjusted rows; returns the
-    extended multiple prices and the rows added to each series."""
+    """Re-derive multiple-price rows from the earliest contract bar new since the last run (only
+    the rows after the last one when no run has left a watermark yet), then adjusted rows; move
+    the watermark. Returns the multiple prices and the rows added or changed in each series."""
     multiple = data.multiple_prices.get(instrument)
     finals = contract_finals(data, instrument, list(current_contracts(multiple).values()))
-    new_rows = extend_multiple_prices(multiple, finals)
-    added = data.multiple_prices.append_newer(instrument, new_rows) if len(new_rows) else 0
-    if added:
-        multiple = pd.concat([multiple, new_rows])
-    return multiple, added, sync_adjusted(data, instrument, multiple)
+    watermarks = PriceWatermarks(data.documents)
+    seen = watermarks.get(instrument)
+    since = None if seen is None else earliest_change(finals, seen)
+    rebuilt, begin = rederive_multiple_prices(multiple, finals, since)
+    stored_tail, new_tail = multiple[multiple.index >= begin], rebuilt[rebuilt.index >= begin]
+    changed = rows_differing(stored_tail, new_tail)
+    head = new_tail.iloc[: len(stored_tail)]
+    if head.index.equals(stored_tail.index) and rows_differing(stored_tail, head) == 0:
+        if len(new_tail) > len(stored_tail):  # only new rows after the last one
+            data.multiple_prices.append_newer(instrument, new_tail.iloc[len(stored_tail):])
+    else:  # rows filled or corrected: rewrite (atomically), the rows before `begin` as they were
+        data.multiple_prices.write(instrument, rebuilt)
+        log.info("%s: multiple prices re-derived from %s (%d row(s) changed)", instrument, begin, changed)
+    adjusted = sync_adjusted(data, instrument, rebuilt, begin)
+    watermarks.set(instrument, bars_seen(finals))
+    return rebuilt, changed, adjusted
 
 
 def extend_instrument(data: DataBlob, instrument: str) -> tuple[int, int]:
-    """Append new multiple-price rows from contract prices, then adjusted rows. (rows, rows)"""
+    """Bring multiple and adjusted prices up to the contract prices. (rows, rows)"""
     _, added, adjusted = _extend(data, instrument)
     return added, adjusted
 
@@ -70,16 +116,37 @@ def priced_position(data: DataBlob, instrument: str) -> int:
     return data.contract_positions.get(instrument, str(priced))
 
 
+def _roll(data: DataBlob, instrument: str, multiple: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Price the roll at one timestamp, record its differential, append the roll row."""
+    contracts = current_contracts(multiple)
+    priced, forward = str(contracts["PRICE"]), str(contracts["FORWARD"])
+    roll = data.roll_parameters.get(instrument)
+    forward_id = ContractId.parse(forward)
+    wanted = [priced, forward, str(roll.next_held(forward_id)), str(roll.carry_contract(forward_id))]
+    finals = contract_finals(data, instrument, wanted)
+    pricing = price_roll(
+        instrument, priced, finals.get(priced), forward, finals.get(forward), data.clock.now(),
+        float(data.config["roll_max_price_gap_days"]),
+    )
+    row = roll_row(multiple, roll, finals)
+    RollDifferentials(data.documents).record(instrument, row.index[0], pricing)
+    data.multiple_prices.append_newer(instrument, row)
+    message = (
+        f"rolled from {priced} to {forward} at {row.index[0]} (differential {pricing.differential:g}: "
+        f"{forward} {pricing.new_price:g} - {priced} {pricing.old_price:g} at {pricing.time})"
+    )
+    return pd.concat([multiple, row]), message
+
+
 def roll_instrument(data: DataBlob, instrument: str) -> str:
-    """The Panama step of Roll_Adjusted: extend with what is stored, add the roll row, re-stitch
+    """The Panama step of Roll_Adjusted: extend with what is stored, add the roll row, shift
     adjusted prices, and return to No_Roll. Refuses while a position is held in the priced
-    contract."""
+    contract, or when the two contracts have no recent prices at the same time."""
     record = data.roll_states.get(instrument)
     if record.state is not RollState.ROLL_ADJUSTED:
         raise SysprodError(f"{instrument} is in {record.state.value}, not Roll_Adjusted; nothing to roll")
     multiple, _, _ = _extend(data, instrument)
-    contracts = current_contracts(multiple)
-    priced = str(contracts["PRICE"])
+    priced = str(current_contracts(multiple)["PRICE"])
     if record.roll_from is not None and priced != record.roll_from:
         message = f"already rolled from {record.roll_from} to {priced}"
     else:
@@ -89,13 +156,7 @@ def roll_instrument(data: DataBlob, instrument: str) -> str:
                 f"{instrument}: {held} contract(s) still held in the priced contract {priced}; roll "
                 "the position first (Force or Force_Outright), then Roll_Adjusted"
             )
-        roll = data.roll_parameters.get(instrument)
-        forward = ContractId.parse(str(contracts["FORWARD"]))
-        wanted = [str(roll.next_held(forward)), str(roll.carry_contract(forward))]
-        row = roll_row(multiple, roll, contract_finals(data, instrument, wanted))
-        data.multiple_prices.append_newer(instrument, row)
-        multiple = pd.concat([multiple, row])
-        message = f"rolled from {priced} to {row['PRICE_CONTRACT'].iloc[0]} at {row.index[0]}"
+        multiple, message = _roll(data, instrument, multiple)
     sync_adjusted(data, instrument, multiple)
     data.roll_states.set(instrument, RollState.NO_ROLL, data.clock.now(), f"after roll: {message}")
     log.info("%s: %s; roll state back to No_Roll", instrument, message)

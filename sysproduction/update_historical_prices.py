@@ -1,5 +1,8 @@
 """Job: fetch new bars for every sampled contract, clean them, and merge them spike-checked.
 
+A contract's first fetch is spike-checked too, against the instrument's level carried to that
+contract (a wrong multiplier on a newly sampled contract is held back like any other spike).
+
 Daily bars always; hourly bars too when `download_hourly_prices` is set (merged into the same
 series, as the multiple prices are built from whatever rows the contracts have). Cleaning drops
 zero prices, bars in the future and zero-volume bars (each rule switchable in config). One
@@ -20,6 +23,7 @@ from syscore.exceptions import MissingData
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.price_cleaning import CleaningRules, clean_bars
+from sysobjects.spikes import Spike, first_fetch_head, first_fetch_spikes, level_for_new_contract
 from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.price_updates import newer_than, report_spikes, spikes_in
 from sysproduction.stale_prices import note_stale
@@ -60,6 +64,33 @@ def new_bars(data: DataBlob, instrument: str, contract: str, existing: pd.DataFr
     return result.bars
 
 
+def spike_check_history(
+    data: DataBlob, instrument: str, contract: str, existing: pd.DataFrame | None, fresh: pd.DataFrame
+) -> pd.Series:
+    """The history new bars are judged against by the manual check: the contract's stored FINALs,
+    or for a first fetch its own first days (`first_fetch_head`)."""
+    if existing is not None and len(existing):
+        return existing["FINAL"]
+    return first_fetch_head(fresh["FINAL"].dropna())
+
+
+def contract_spikes(
+    data: DataBlob, instrument: str, contract: str, existing: pd.DataFrame | None, fresh: pd.DataFrame
+) -> list[Spike]:
+    """Spikes among new bars: against the stored bars; for a contract with none yet (its first
+    fetch), against its own first days and the instrument's level carried to the contract."""
+    max_spike = float(data.config["max_price_spike"])
+    if existing is not None and len(existing):
+        return spikes_in(existing["FINAL"], fresh["FINAL"], max_spike)
+    try:
+        level = level_for_new_contract(
+            data.multiple_prices.get(instrument), data.adjusted_prices.get(instrument), contract
+        )
+    except MissingData:
+        level = pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+    return first_fetch_spikes(level, fresh["FINAL"], max_spike)
+
+
 def update_contract(data: DataBlob, instrument: str, contract: str, summary: JobSummary) -> None:
     item = f"{instrument}/{contract}"
     max_spike = float(data.config["max_price_spike"])
@@ -69,7 +100,7 @@ def update_contract(data: DataBlob, instrument: str, contract: str, summary: Job
         if fresh.empty:
             summary.unchanged.append(item)
             return
-        spikes = spikes_in(None if existing is None else existing["FINAL"], fresh["FINAL"], max_spike)
+        spikes = contract_spikes(data, instrument, contract, existing, fresh)
         if spikes:
             summary.spiked[item] = report_spikes(f"{instrument} {contract}", spikes, max_spike)
             return

@@ -1,9 +1,11 @@
-"""Price repositories: FX, per-contract, multiple and adjusted prices (TimeSeriesStore)."""
+"""Price repositories: FX, per-contract, multiple and adjusted prices (TimeSeriesStore), and the
+per-instrument watermark of the multiple/adjusted update (DocumentStore)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from sysdata.stores.documents import DocumentStore
 from sysdata.stores.timeseries import TimeSeriesStore
 from sysobjects.prices import (
     MULTIPLE_PRICE_COLUMNS,
@@ -125,3 +127,22 @@ class AdjustedPrices:
     def append_newer(self, instrument: str, prices: pd.Series) -> int:
         checked = validate_price_series(prices, f"adjusted prices {instrument}")
         return self._store.merge(self.KIND, instrument, _series_frame(checked, "price"))
+
+
+class PriceWatermarks:
+    """Per instrument, what the last multiple/adjusted update consumed of each current contract's
+    prices (row count and last timestamp, DocumentStore). The next run re-derives its rows from
+    the earliest bar that arrived since, so a late or accepted-after-a-spike bar fills its row."""
+
+    COLLECTION = "multiple_price_watermarks"
+
+    def __init__(self, documents: DocumentStore):
+        self._docs = documents
+
+    def get(self, instrument: str) -> dict[str, dict[str, object]] | None:
+        """Contract -> {"rows", "last"}; None when no run has recorded one yet."""
+        doc = self._docs.get(self.COLLECTION, instrument)
+        return None if doc is None else doc["contracts"]
+
+    def set(self, instrument: str, seen: dict[str, dict[str, object]]) -> None:
+        self._docs.put(self.COLLECTION, instrument, {"contracts": seen})

@@ -1,11 +1,15 @@
-"""Roll state per instrument, with when and why it last changed (DocumentStore)."""
+"""Roll state per instrument, with when and why it last changed, and the differential each daily
+roll used (DocumentStore)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
+
 from sysdata.stores.documents import DocumentStore
+from sysobjects.multiple_prices_update import RollPricing
 from sysobjects.roll_state import RollState
 
 
@@ -51,3 +55,46 @@ class RollStates:
 
     def all(self) -> dict[str, RollStateRecord]:
         return {key: self.get(key) for key in self._docs.keys(self.COLLECTION)}
+
+
+class RollDifferentials:
+    """The differential each daily roll used (DocumentStore), keyed by instrument and roll row time.
+
+    Written before the roll row, so a roll killed before its adjusted prices were shifted is
+    completed with the same differential, and a later re-stitch reproduces it exactly."""
+
+    COLLECTION = "roll_differentials"
+
+    def __init__(self, documents: DocumentStore):
+        self._docs = documents
+
+    @staticmethod
+    def _key(instrument: str, roll_time: pd.Timestamp) -> str:
+        return f"{instrument}/{pd.Timestamp(roll_time).isoformat()}"
+
+    def record(self, instrument: str, roll_time: pd.Timestamp, pricing: RollPricing) -> None:
+        self._docs.put(self.COLLECTION, self._key(instrument, roll_time), {
+            "instrument_code": instrument,
+            "roll_time": pd.Timestamp(roll_time).isoformat(),
+            "differential": pricing.differential,
+            "priced_at": pricing.time.isoformat(),
+            "old_contract": pricing.old_contract,
+            "old_price": pricing.old_price,
+            "new_contract": pricing.new_contract,
+            "new_price": pricing.new_price,
+        })
+
+    def for_instrument(self, instrument: str) -> pd.Series:
+        """Roll row time -> differential, for every recorded roll of the instrument."""
+        docs = self._docs.find(self.COLLECTION, instrument_code=instrument)
+        if not docs:
+            return pd.Series(dtype="float64", index=pd.DatetimeIndex([]), name="roll_differential")
+        series = pd.Series(
+            [float(d["differential"]) for d in docs],
+            index=pd.DatetimeIndex([pd.Timestamp(d["roll_time"]) for d in docs]),
+            name="roll_differential",
+        )
+        return series.sort_index()
+
+    def get(self, instrument: str, roll_time: pd.Timestamp) -> dict | None:
+        return self._docs.get(self.COLLECTION, self._key(instrument, roll_time))

@@ -8,7 +8,7 @@ import pytest
 
 from syscore.exceptions import DataValidationError
 from sysdata.csv_io.reader import read_adjusted_csv, read_multiple_csv
-from sysobjects.stitching import panama_append, panama_stitch, roll_differentials
+from sysobjects.stitching import extend_adjusted, panama_append, panama_stitch, roll_differentials
 
 
 def multiple(rows):
@@ -74,3 +74,51 @@ def test_stitching_reproduces_every_shipped_adjusted_series(reference_data):
         assert both.sum() > 0.75 * len(common), path.name  # shipped NaN where PRICE is NaN
         rel = ((a[both] - b[both]).abs() / b[both].abs().clip(lower=1e-300)).max()
         assert rel < 1e-9, (path.name, rel)
+
+
+def test_a_stale_forward_is_never_paired_with_a_later_price():
+    frame = multiple([
+        (100.0, "20240300", 102.0, "20240600"),
+        (101.0, "20240300", np.nan, "20240600"),  # eve: no forward bar
+        (104.0, "20240600", 106.0, "20240900"),
+    ])
+    # both prices from the 01-01 row: 102 - 100 (the old rule paired 102 with 01-02's 101)
+    assert roll_differentials(frame).tolist() == [2.0]
+    assert panama_stitch(frame).tolist() == [102.0, 103.0, 104.0]
+
+
+def test_a_forward_of_an_earlier_forward_contract_is_never_used():
+    frame = multiple([
+        (100.0, "20240300", 102.0, "20240600"),
+        (104.0, "20240600", np.nan, "20240900"),
+        (105.0, "20240600", np.nan, "20240900"),
+        (110.0, "20240900", 111.0, "20241200"),  # no September price was ever stored before
+    ])
+    # the old rule took 102 (the June contract's forward price) as September's
+    with pytest.raises(DataValidationError, match="roll at .* to 20240900 no row has both"):
+        roll_differentials(frame)
+
+
+def test_recorded_differentials_override_and_extension_shifts_by_them():
+    frame = multiple([
+        (100.0, "20240300", 102.0, "20240600"),
+        (101.0, "20240300", 103.5, "20240600"),
+        (104.0, "20240600", 106.0, "20240900"),
+    ])
+    recorded = pd.Series([3.0], index=[frame.index[2]])
+    assert panama_stitch(frame, recorded).tolist() == [103.0, 104.0, 104.0]
+    before_roll = panama_stitch(frame.iloc[:2])
+    extended = extend_adjusted(before_roll, frame, recorded=recorded)
+    assert extended.tolist() == [103.0, 104.0, 104.0]
+    assert extend_adjusted(before_roll, frame) is None  # no record: the caller re-stitches
+    # re-deriving from a time keeps the rows before it exactly, and never applies a roll twice
+    after = pd.concat([frame, multiple([(105.0, "20240600", 107.0, "20240900")]).set_axis(
+        [frame.index[-1] + pd.Timedelta(days=1)])])
+    extended = extend_adjusted(extended, after, recorded=recorded)
+    assert extended.tolist() == [103.0, 104.0, 104.0, 105.0]
+    late = after.copy()
+    late.iloc[3, late.columns.get_loc("PRICE")] = 105.5
+    for since in (after.index[3], after.index[2], after.index[0]):
+        again = extend_adjusted(extended, late, since=since, recorded=recorded)
+        assert again.tolist() == [103.0, 104.0, 104.0, 105.5]
+        pd.testing.assert_series_equal(again.iloc[:3], extended.iloc[:3])
