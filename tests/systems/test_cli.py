@@ -129,7 +129,7 @@ def test_missing_price_file_is_one_line(tmp_path, synthetic_tree):
 def test_stores_and_csv_tree_give_identical_results(tmp_path, synthetic_tree, csv_run):
     config, csv_out, _ = csv_run
     root = tmp_path / "root"
-    imported = sysprod("--data-root", root, "data", "import-csv", synthetic_tree, "--quiet")
+    imported = sysprod("--data-root", root, "data", "import-csv", synthetic_tree, "--quiet", "--broker", "sim")
     assert imported.returncode == 0, imported.stderr
     out = tmp_path / "from_stores"
     done = sysprod("--data-root", root, "backtest", "run", config, "--out", out)
