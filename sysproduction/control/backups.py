@@ -90,8 +90,7 @@ def _put(src: Path, dest: Path, previous: Path | None, count: CopyCount) -> None
     an older generation can never change that generation.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if previous is not None and _same(src, previous):
-        os.link(previous, dest)
+    if previous is not None and _same(src, previous) and _link_or_copy(previous, dest):
         count.linked += 1
         return
     try:
@@ -99,6 +98,17 @@ def _put(src: Path, dest: Path, previous: Path | None, count: CopyCount) -> None
     except FileNotFoundError:
         return  # deleted while we were copying: it is simply not in this generation
     count.copied += 1
+
+
+def _link_or_copy(src: Path, dest: Path) -> bool:
+    """Hard-link `dest` to `src`; on a filesystem without hard links (or at a file's link limit)
+    copy instead. True when linked."""
+    try:
+        os.link(src, dest)
+        return True
+    except OSError:
+        shutil.copy2(src, dest)
+        return False
 
 
 def copy_tree(src: Path, dest: Path, previous: Path | None) -> CopyCount:
@@ -185,8 +195,7 @@ def _write_csv_export(data: DataBlob, staging: Path, previous: Path | None) -> s
             old = before / path.relative_to(dest)
             if path.is_file() and old.is_file() and filecmp.cmp(path, old, shallow=False):
                 path.unlink()
-                os.link(old, path)
-                linked += 1
+                linked += _link_or_copy(old, path)
     written = sum(report.files.values())
     return f"{written} CSV file(s) exported ({linked} unchanged, linked)"
 
@@ -237,9 +246,9 @@ def recover_interrupted(dest: Path) -> int:
 
 def _link_tree(src: Path, dest: Path) -> None:
     if src.is_dir():
-        shutil.copytree(src, dest, copy_function=os.link)
+        shutil.copytree(src, dest, copy_function=_link_or_copy)
     else:
-        os.link(src, dest)
+        _link_or_copy(src, dest)
 
 
 def _publish(staging: Path, target: Path) -> None:
