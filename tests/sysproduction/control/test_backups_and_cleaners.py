@@ -225,3 +225,11 @@ def test_a_backup_path_inside_the_data_is_refused(tmp_path, job):
         {"backup_path": str(data.data_root / "csv" / "bk")}), data.clock)
     with pytest.raises(ConfigError, match="inside the data it would back up"):
         job(data)
+
+
+def test_a_retention_below_one_generation_is_refused_at_start(tmp_path):
+    from syscore.exceptions import ConfigError
+
+    root = make_installation(tmp_path / "inst", {}, now=DAY1, backup_generations=0)
+    with pytest.raises(ConfigError, match="'backup_generations' is 0; give a number at least 1"):
+        DataBlob.from_data_root(root)
