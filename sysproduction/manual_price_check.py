@@ -42,16 +42,14 @@ def ask_about_spike(
 ) -> float:
     """One decision for one spike: returns the value the user wants at that time. A typed value
     must pass `typed` (a check and the words for it); anything else is asked again."""
-    while True:
-        prompter.write(f"SPIKE in {what}: {spike.describe()}")
-        choice = prompter.choose("what to keep", [ACCEPT, PREVIOUS, TYPE])
-        if choice == ACCEPT:
-            return spike.value
-        if choice == PREVIOUS:
-            return spike.previous_value
-        if choice == TYPE:
-            allowed, rule = typed
-            return prompter.ask_number("value", allowed, rule)
+    prompter.write(f"SPIKE in {what}: {spike.describe()}")
+    choice = prompter.choose("what to keep", [ACCEPT, PREVIOUS, TYPE], allow_empty=False)
+    if choice == ACCEPT:
+        return spike.value
+    if choice == PREVIOUS:
+        return spike.previous_value
+    allowed, rule = typed
+    return prompter.ask_number("value", allowed, rule)
 
 
 def _finite(value: float, spike: Spike) -> float:

@@ -49,14 +49,15 @@ class Prompter:
             raise EndOfInput from None
         return answer if answer else (default or "")
 
-    def choose(self, prompt: str, options: Sequence[str]) -> str | None:
-        """Pick one of `options` by number or by name; None when the answer is empty. Anything
-        else is refused in one line and asked again."""
+    def choose(self, prompt: str, options: Sequence[str], allow_empty: bool = True) -> str | None:
+        """Pick one of `options` by number or by name; None when the answer is empty (if
+        `allow_empty`). Anything else is refused in one line and asked again."""
         for number, option in enumerate(options, start=1):
             self.write(f"  {number}. {option}")
+        skip = " (empty to skip)" if allow_empty else ""
         while True:
             answer = self.ask(prompt)
-            if not answer:
+            if not answer and allow_empty:
                 return None
             number = parse_choice_number(answer, len(options))
             if number is not None:
@@ -64,7 +65,7 @@ class Prompter:
             for candidate in (answer, f"run_{answer}"):
                 if candidate in options:
                     return candidate
-            self.write(f"'{answer}' is not one of the choices: give a number from 1 to {len(options)} (empty to skip)")
+            self.write(f"'{answer}' is not one of the choices: give a number from 1 to {len(options)}{skip}")
 
     def ask_word(self, prompt: str, words: Sequence[str], default: str) -> str:
         """One of `words`, in any case (empty takes `default`); asked again until it is one."""

@@ -212,8 +212,11 @@ def test_a_typed_contract_price_must_be_finite(install):
     assert f"{instrument}/{priced}" in update_historical_prices(blob).spiked
     good = float(clean_bar["FINAL"] * 0.999)
     result = run_tool(blob, "sysproduction.interactive_manual_check_historical_prices",
-                      ["1", instrument, "3", "nan", "-inf", "", repr(good), "0"])
+                      ["1", instrument, "", "4", "3", "nan", "-inf", "", repr(good), "0"])
     assert_clean(result)
+    assert result.stdout.count("SPIKE in") == 1  # a refused answer is one line, not the spike again
+    assert sum("is not one of the choices: give a number from 1 to 3" in line
+               for line in result.stdout.splitlines()) == 2
     assert sum("give a finite number" in line for line in result.stdout.splitlines()) == 3
     stored = blob.contract_prices.get(instrument, priced).iloc[-1]
     assert stored.name == clean_bar.name
