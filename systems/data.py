@@ -1,7 +1,10 @@
 """Read a backtest's inputs: from a pysystemtrade CSV tree, or from the stores via a DataBlob.
 
-This is the engine's only I/O module. CSV files are parsed by pyarrow (in C, several files at
-once), so even hundreds of instruments load in about a second and pandas is never imported.
+This is the engine's only I/O module. CSV files are split into columns by pyarrow (in C, several
+files at once), so even hundreds of instruments load in about a second and pandas is never
+imported. Numbers are read from their text by `sysdata.csv_io.numbers.parse_decimal_text`, the one
+parser of pysystemtrade CSV numbers: as pysystemtrade's pandas reads them in compatible mode,
+correctly rounded in corrected mode.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from syscore.exceptions import DataValidationError, MissingData
+from sysdata.csv_io.numbers import PANDAS_NA_TEXT, NotANumber, arrow_to_numpy, parse_decimal_text
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
 
 if TYPE_CHECKING:
@@ -36,18 +40,21 @@ def needed_currencies(currencies: set[str], base_currency: str) -> set[str]:
 
 
 # --- CSV tree -----------------------------------------------------------------------------------
-def _read_columns(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _read_columns(path: Path, columns: tuple[str, ...], pandas_numbers: bool) -> dict[str, np.ndarray]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     if not path.is_file():
         raise MissingData(f"{path}: file not found; check --csv-data points at a pysystemtrade CSV tree")
-    types = {c: pa.float64() for c in columns[1:]}
+    types = {c: pa.string() for c in columns[1:]}
     types[columns[0]] = pa.timestamp("s")
     try:
         table = pacsv.read_csv(
             path,
-            convert_options=pacsv.ConvertOptions(column_types=types, include_columns=list(columns)),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, include_columns=list(columns), strings_can_be_null=True,
+                null_values=list(PANDAS_NA_TEXT),
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         first = str(exc).splitlines()[0]
@@ -57,27 +64,13 @@ def _read_columns(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]
     stamps = table.column(columns[0])
     if stamps.null_count:
         raise DataValidationError(f"{path}: {stamps.null_count} row(s) without a {columns[0]}; fix the file")
-    out = {columns[0]: _numpy(stamps, np.int64)}
+    out = {columns[0]: arrow_to_numpy(stamps, np.int64)}
     for name in columns[1:]:
-        out[name] = _numpy(table.column(name), np.float64)
+        try:
+            out[name] = parse_decimal_text(table.column(name), pandas_compatible=pandas_numbers)
+        except NotANumber as exc:
+            raise DataValidationError(f"{path}: column {name} {exc}; fix or blank it") from None
     return out
-
-
-def _numpy(column, dtype: type) -> np.ndarray:  # noqa: ANN001 - a pyarrow ChunkedArray
-    """Arrow column -> numpy straight from its buffers, nulls as NaN.
-
-    pyarrow's own conversions with nulls (and scalar NaN fills) import pandas, which alone costs
-    more than reading the files.
-    """
-    parts = []
-    for chunk in column.chunks:
-        validity, data = chunk.buffers()[:2]
-        values = np.frombuffer(data, dtype=dtype)[chunk.offset : chunk.offset + len(chunk)].copy()
-        if chunk.null_count:
-            bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-            values[~bits[chunk.offset : chunk.offset + len(chunk)].astype(bool)] = np.nan
-        parts.append(values)
-    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
 def _read_table(path: Path, key: str) -> dict[str, dict[str, str]]:
@@ -105,9 +98,15 @@ def _row(table: dict[str, dict[str, str]], instrument: str, name: str) -> dict[s
     return table[instrument]
 
 
-def load_csv_inputs(root: Path, instruments: list[str], base_currency: str) -> BacktestInputs:
-    """Read the instruments' prices, costs and the FX they need from a pysystemtrade CSV tree."""
-    fx, stream = stream_csv_inputs(root, instruments, base_currency)
+def load_csv_inputs(
+    root: Path, instruments: list[str], base_currency: str, pandas_numbers: bool = True
+) -> BacktestInputs:
+    """Read the instruments' prices, costs and the FX they need from a pysystemtrade CSV tree.
+
+    `pandas_numbers` reads decimal text as pysystemtrade does (compatible mode); False reads it
+    correctly rounded (corrected mode). See `sysdata.csv_io.numbers`.
+    """
+    fx, stream = stream_csv_inputs(root, instruments, base_currency, pandas_numbers=pandas_numbers)
     return BacktestInputs({i.code: i for i in stream}, fx)
 
 
@@ -123,7 +122,7 @@ def _use_returning_memory_pool() -> None:
 
 
 def stream_csv_inputs(
-    root: Path, instruments: list[str], base_currency: str, workers: int = 3
+    root: Path, instruments: list[str], base_currency: str, workers: int = 3, pandas_numbers: bool = True
 ) -> tuple[dict[str, FxInputs], Iterator[InstrumentInputs]]:
     """FX rows now, and an iterator of instruments in the order their files finish reading.
 
@@ -155,12 +154,12 @@ def stream_csv_inputs(
                               f"{ADJUSTED}/ and {MULTIPLE}/ files")
     fx_inputs = {}
     for ccy in fx_needed:
-        frame = _read_columns(root / FX / f"{ccy}USD.csv", ("DATETIME", "PRICE"))
+        frame = _read_columns(root / FX / f"{ccy}USD.csv", ("DATETIME", "PRICE"), pandas_numbers)
         fx_inputs[ccy] = FxInputs(frame["DATETIME"], frame["PRICE"])
 
     def build(code: str) -> InstrumentInputs:
-        adjusted = _read_columns(root / ADJUSTED / f"{code}.csv", ("DATETIME", "price"))
-        multiple = _read_columns(root / MULTIPLE / f"{code}.csv", MULTIPLE_COLUMNS)
+        adjusted = _read_columns(root / ADJUSTED / f"{code}.csv", ("DATETIME", "price"), pandas_numbers)
+        multiple = _read_columns(root / MULTIPLE / f"{code}.csv", MULTIPLE_COLUMNS, pandas_numbers)
         row = rows[code]
         spread, rolls_per_year = costs[code]
         return InstrumentInputs(

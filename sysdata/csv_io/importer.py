@@ -4,6 +4,12 @@ Real data is messy: one bad file must not stop an import. Each file is read and 
 before anything of it is written, so a rejected file leaves that series exactly as it was; every
 rejection is reported with the file, the row and the fix, and the caller exits non-zero so cron
 notices.
+
+An import never destroys stored data silently: an empty or header-only file is rejected, and so is
+a file that would remove stored rows (it starts later or ends earlier than the stored series, or
+than a contract's stored prices it would rewrite) unless `replace` is given. Roll calendars out of
+time order or repeating a timestamp (pysystemtrade ships a few) are rejected unless `repair` is
+given, which sorts them, keeps the last row of a repeated timestamp and lists each change.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class FileResult:
     rows: int = 0
     rejected: bool = False
     message: str = ""
+    repairs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +63,10 @@ class ImportReport:
     @property
     def rejected(self) -> list[FileResult]:
         return [r for r in self.results if r.rejected]
+
+    @property
+    def repaired(self) -> list[FileResult]:
+        return [r for r in self.results if r.repairs]
 
     @property
     def ok(self) -> bool:
@@ -108,11 +119,45 @@ def _merge_table(existing: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame
     return pd.concat([kept, new_rows]).sort_index()
 
 
+def rows_removed(stored: pd.Index, new: pd.Index) -> str | None:
+    """What replacing a stored series by `new` would remove: its rows before `new` starts and
+    after it ends (None when `new` covers the stored span). Both indexes are sorted."""
+    if len(stored) == 0:
+        return None
+    before, after = stored[stored < new[0]], stored[stored > new[-1]]
+    if len(before) == 0 and len(after) == 0:
+        return None
+    parts = []
+    if len(before):
+        parts.append(f"{len(before):,} from {before[0]} to {before[-1]} (the file starts {new[0]})")
+    if len(after):
+        parts.append(f"{len(after):,} from {after[0]} to {after[-1]} (the file ends {new[-1]})")
+    return f"would remove {len(before) + len(after):,} stored rows: " + " and ".join(parts)
+
+
+REPLACE_HINT = "re-run with --replace to replace the stored series anyway"
+
+
 class _Importer:
-    def __init__(self, data: DataBlob, progress: Progress | None):
+    def __init__(self, data: DataBlob, progress: Progress | None, replace: bool = False, repair: bool = False):
         self.data = data
         self.progress = progress or (lambda _: None)
         self.report = ImportReport()
+        self.replace = replace
+        self.repair = repair
+        self.repairs: list[str] = []  # of the file being imported
+
+    def _keep_stored_rows(self, path: Path, what: str, stored: pd.Index | None, new: pd.Index) -> None:
+        """Reject a file that would remove stored rows, unless --replace."""
+        if self.replace or stored is None:
+            return
+        lost = rows_removed(stored, new)
+        if lost:
+            raise DataValidationError(f"{path}: {what} {lost}; {REPLACE_HINT}")
+
+    def _stored_index(self, kind: str, key: str) -> pd.Index | None:
+        store = self.data.timeseries
+        return store.read(kind, key).index if store.exists(kind, key) else None
 
     # --- config tables --------------------------------------------------------------------
     def _config_rows(self, path: Path, columns: list[str], check: Callable[[pd.Series], object]) -> pd.DataFrame:
@@ -165,6 +210,14 @@ class _Importer:
         self._require_config(instrument, path)
         multiple = read_multiple_csv(path)
         per_contract = contract_prices_from_multiple(multiple)
+        kind = self.data.multiple_prices.KIND
+        self._keep_stored_rows(path, f"multiple prices {instrument}", self._stored_index(kind, instrument), multiple.index)
+        for contract, prices in per_contract.items():
+            key = f"{instrument}/{contract}"
+            self._keep_stored_rows(
+                path, f"the prices of contract {key} derived from it",
+                self._stored_index("contract_prices", key), prices.index,
+            )
         self.data.multiple_prices.write(instrument, multiple)
         for contract, prices in per_contract.items():
             self.data.timeseries.write("contract_prices", f"{instrument}/{contract}", prices)
@@ -187,17 +240,25 @@ class _Importer:
         instrument = layout.name_of(path)
         self._require_config(instrument, path)
         prices = read_adjusted_csv(path)
+        stored = self._stored_index(self.data.adjusted_prices.KIND, instrument)
+        self._keep_stored_rows(path, f"adjusted prices {instrument}", stored, prices.index)
         self.data.adjusted_prices.write(instrument, prices)
         return len(prices)
 
     def import_fx(self, path: Path) -> int:
         prices = read_fx_csv(path)
-        self.data.fx_prices.write(layout.name_of(path), prices)
+        pair = layout.name_of(path)
+        self._keep_stored_rows(path, f"FX {pair}", self._stored_index(self.data.fx_prices.KIND, pair), prices.index)
+        self.data.fx_prices.write(pair, prices)
         return len(prices)
 
     def import_roll_calendar(self, path: Path) -> int:
-        calendar = read_roll_calendar_csv(path)
-        self.data.roll_calendars.write(layout.name_of(path), calendar)
+        calendar, repairs = read_roll_calendar_csv(path, repair=self.repair)
+        name = layout.name_of(path)
+        stored = self.data.roll_calendars.get(name).index if self.data.roll_calendars.exists(name) else None
+        self._keep_stored_rows(path, f"roll calendar {name}", stored, calendar.index)
+        self.data.roll_calendars.write(name, calendar)
+        self.repairs = [str(r) for r in repairs]
         return len(calendar)
 
     def run(self, source: Path) -> ImportReport:
@@ -224,9 +285,10 @@ class _Importer:
         }
         for kind, path in known:
             self.progress(f"{kind}/{path.name}")
+            self.repairs = []
             try:
                 rows = handlers[kind](path)
-                self.report.results.append(FileResult(kind, path.stem, path, rows=rows))
+                self.report.results.append(FileResult(kind, path.stem, path, rows=rows, repairs=self.repairs))
             except DataValidationError as exc:
                 message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
                 self.report.results.append(FileResult(kind, path.stem, path, rejected=True, message=message))
@@ -262,10 +324,17 @@ def _check_spread_row(row: pd.Series) -> None:
         raise DataValidationError(f"SpreadCost {row['SpreadCost']} must be a number >= 0")
 
 
-def import_csv_tree(data: DataBlob, source: Path, progress: Progress | None = None) -> ImportReport:
-    """Import every file of a pysystemtrade CSV tree; see the module docstring."""
+def import_csv_tree(
+    data: DataBlob, source: Path, progress: Progress | None = None, replace: bool = False, repair: bool = False
+) -> ImportReport:
+    """Import every file of a pysystemtrade CSV tree; see the module docstring.
+
+    `replace` lets a file replace a stored series even where that removes stored rows; `repair`
+    sorts roll calendars and keeps the last row of a repeated timestamp (each change is listed in
+    the file's `FileResult.repairs`).
+    """
     with data.timeseries.deferred_sync(), data.csv.deferred_sync():
-        return _Importer(data, progress).run(Path(source))
+        return _Importer(data, progress, replace=replace, repair=repair).run(Path(source))
 
 
 def count_import_files(source: Path) -> int:

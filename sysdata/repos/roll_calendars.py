@@ -17,6 +17,9 @@ class RollCalendars:
     def list(self) -> list[str]:
         return self._csv.names(FOLDER)
 
+    def exists(self, instrument: str) -> bool:
+        return self._csv.exists(FOLDER, instrument)
+
     def get(self, instrument: str) -> pd.DataFrame:
         frame = self._csv.read(
             FOLDER, instrument, index_col=0, parse_dates=True, dtype={c: str for c in ROLL_CALENDAR_COLUMNS}

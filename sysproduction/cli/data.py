@@ -17,14 +17,22 @@ def data() -> None:
 @data.command("import-csv")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--replace", is_flag=True,
+              help="Let a file replace a stored series even where that removes stored rows.")
+@click.option("--repair", is_flag=True,
+              help="Sort roll calendars by time and keep the last row of a repeated timestamp (each repair is listed).")
 @click.option("--broker", type=click.Choice(["sim", "ib"]), default=None,
               help="Broker of a new installation (asked for when importing into a new data root).")
 @click.pass_context
-def import_csv(ctx: click.Context, source: Path, quiet: bool, broker: str | None) -> None:
+def import_csv(
+    ctx: click.Context, source: Path, quiet: bool, replace: bool, repair: bool, broker: str | None
+) -> None:
     """Import a pysystemtrade CSV tree (csvconfig/, *_csv/ folders) into the stores.
 
     Every rejected file is reported; everything else is imported; the exit code is 1 when
-    anything was rejected, so cron notices.
+    anything was rejected, so cron notices. An empty file, or one that would remove stored rows
+    (unless --replace), is rejected: an import never loses stored data silently. Numbers are read
+    as pysystemtrade reads them, so the store equals the one pysystemtrade would build.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,7 +50,8 @@ def import_csv(ctx: click.Context, source: Path, quiet: bool, broker: str | None
     ) as progress:
         task = progress.add_task("", total=total)
         report = import_csv_tree(
-            blob, source, progress=lambda name: progress.update(task, advance=1, description=name)
+            blob, source, progress=lambda name: progress.update(task, advance=1, description=name),
+            replace=replace, repair=repair,
         )
     if report.results:
         record_import(blob, source)
@@ -54,6 +63,9 @@ def import_csv(ctx: click.Context, source: Path, quiet: bool, broker: str | None
     out = Console()
     out.print(table)
     out.print(f"contract price series derived from multiple prices: {report.contracts_written:,}")
+    for result in report.repaired:
+        for repair_made in result.repairs:
+            click.echo(f"repaired: {result.path}: {repair_made}")
     for result in report.rejected:
         click.echo(f"rejected: {result.message}", err=True)
     if not report.ok:

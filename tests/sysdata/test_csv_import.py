@@ -186,4 +186,11 @@ def test_reference_files_that_real_data_gets_wrong_are_rejected_and_reported(ref
     assert len(rejected) == 4
     assert any("WHEAT_ICE.csv" in r and "sort the rows" in r for r in rejected)
     assert any("EDOLLAR#1.csv" in r and "duplicated" in r for r in rejected)
+    assert all("re-run with --repair" in r for r in rejected)
     assert DataBlob.from_data_root(tmp_path / "root").roll_calendars.list() == ["CORN", "US10"]
+
+    repaired = sysprod(tmp_path / "root", "data", "import-csv", str(tree), "--quiet", "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    lines = [line for line in repaired.stdout.splitlines() if line.startswith("repaired:")]
+    assert len(lines) == 4 and any("EDOLLAR#1.csv: row 124 (2023-06-20 23:00:00)" in line for line in lines)
+    assert DataBlob.from_data_root(tmp_path / "root").roll_calendars.list() == sorted(names)

@@ -10,6 +10,7 @@ import time
 
 import pandas as pd
 
+from sysdata.csv_io.numbers import parse_decimal_text
 from sysdata.data_blob import DataBlob
 from tests.sysdata.csv_tree import INSTRUMENTS, write_tree
 
@@ -61,7 +62,8 @@ def test_sigkill_mid_import_leaves_series_whole_and_rerun_completes(tmp_path):
     expected_new = {}
     for name in names:
         source = new_tree / "multiple_prices_csv" / f"{name}.csv"
-        expected_new[name] = pd.read_csv(source, index_col=0, parse_dates=True)["PRICE"].to_numpy()
+        # read as the import reads it: pysystemtrade's pandas parser (sysdata.csv_io.numbers)
+        expected_new[name] = parse_decimal_text(pd.read_csv(source, dtype=str)["PRICE"])
     states = []
     for name in names:
         stored = new_blob.multiple_prices.get(name)  # readable: never torn

@@ -1,4 +1,5 @@
-"""The whole reference data: import, export, and the exported files equal the originals."""
+"""The whole reference data: import, export, and the exported files equal the originals, as
+pysystemtrade reads them (its pandas parser; see sysdata.csv_io.numbers)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from sysdata.csv_io.exporter import export_csv_tree
 from sysdata.csv_io.importer import import_csv_tree
+from sysdata.csv_io.numbers import parse_decimal_text
 from sysdata.data_blob import DataBlob
 
 REJECTED_CALENDARS = {"WHEAT_ICE", "GAS-PEN", "EDOLLAR#1", "INR-micro"}
@@ -36,9 +38,9 @@ def _assert_same_values(original, exported):
     extra = [c for c in a.columns if c.startswith("Unnamed")]  # stray trailing commas in a few files
     assert [c for c in a.columns if c not in extra] == list(b.columns), original.name
     for column in b.columns:
-        left = pd.to_numeric(a[column].replace("", np.nan))
-        right = pd.to_numeric(b[column].replace("", np.nan))
-        np.testing.assert_array_equal(left.to_numpy(), right.to_numpy(), err_msg=f"{original} {column}")
+        left = parse_decimal_text(a[column].mask(a[column] == ""))
+        right = parse_decimal_text(b[column].mask(b[column] == ""))
+        np.testing.assert_array_equal(left, right, err_msg=f"{original} {column}")
 
 
 def test_export_gives_back_the_reference_values(reference_data, reference_root, tmp_path):

@@ -288,3 +288,31 @@ def test_buffer_width_by_method():
     assert nan_equal(forecast, [NAN, 0.1 * 20 * 0.25 * 2, 0.1 * 30 * 0.25 * 2, 0.1 * 30 * 0.25 * 2])
     assert nan_equal(buffer_width("position", 0.1, notional, vol_scalar, weight, 2.0), [NAN, 0.4, 0.8, 0.8])
     assert list(buffer_width("none", 0.1, notional, vol_scalar, weight, 2.0)) == [0.0] * 4
+
+
+# 10. numbers are read as pysystemtrade's pandas reads them: at most 17 digits, not correctly rounded
+def test_quirk10_seventeen_digit_carry_equal_to_price_is_a_missing_roll():
+    from sysdata.csv_io.numbers import parse_decimal_text
+
+    texts = {"PRICE": ["2.631"], "CARRY": ["2.6310000000000002"]}
+    rows = stamps("2018-09-11 23:00")
+    contracts = (np.array([20181200.0]), np.array([20190300.0]))
+    compatible = {k: parse_decimal_text(v) for k, v in texts.items()}
+    corrected = {k: parse_decimal_text(v, pandas_compatible=False) for k, v in texts.items()}
+    _, roll = annualised_roll_rows(rows, compatible["PRICE"], compatible["CARRY"], *contracts)
+    assert math.isnan(roll[0])  # pandas reads both as 2.631: a zero roll, so missing
+    _, roll = annualised_roll_rows(rows, corrected["PRICE"], corrected["CARRY"], *contracts)
+    assert roll[0] == pytest.approx(-4.44e-16 / 0.25, rel=0.01)
+
+
+def test_quirk10_reference_copper_roll_is_missing_only_in_compatible_mode(reference_data):
+    from systems.data import load_csv_inputs
+
+    day = seconds("2018-09-11 23:00")
+    rolls = {}
+    for compatible in (True, False):
+        copper = load_csv_inputs(reference_data, ["COPPER"], "USD", pandas_numbers=compatible).instruments["COPPER"]
+        keys, roll = annualised_roll_rows(copper.multiple_stamps, copper.price, copper.carry,
+                                          copper.price_contract, copper.carry_contract)
+        rolls[compatible] = roll[np.flatnonzero(keys == day)[0]]
+    assert math.isnan(rolls[True]) and rolls[False] != 0 and not math.isnan(rolls[False])
