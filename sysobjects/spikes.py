@@ -167,33 +167,32 @@ def level_for_new_contract(multiple: pd.DataFrame, adjusted: pd.Series, contract
     return (history + (level - float(history.iloc[-1]))).rename("FINAL")
 
 
-FIRST_FETCH_OWN_DAYS = 3
+def first_fetch_judged(level: pd.Series, new: pd.Series) -> pd.Series:
+    """The bars of a contract's first fetch that are judged against the instrument's level: those
+    after the level's last row (the day's new data), else the latest bar. Older bars are the
+    contract's history: a far contract's gap to the priced one changes over months more than a
+    carry line can say, so they are not compared with today's level."""
+    fresh = new.dropna()
+    if fresh.empty or level.empty:
+        return fresh.iloc[0:0]
+    newer = fresh[fresh.index > level.index[-1]]
+    return newer if len(newer) else fresh.iloc[[-1]]
 
 
-def first_fetch_head(new: pd.Series) -> pd.Series:
-    """The first days of a contract's first fetch: the history its later bars are judged against
-    (three daily closes give the two completed days an average needs)."""
-    closes = daily_closes(new)
-    if len(closes) <= FIRST_FETCH_OWN_DAYS:
-        return new.iloc[0:0]
-    last_day = closes.index[FIRST_FETCH_OWN_DAYS - 1].normalize()
-    return new[new.index.normalize() <= last_day]
+def first_fetch_history(level: pd.Series, new: pd.Series) -> pd.Series:
+    """What the judged bars of a first fetch are checked against: the instrument's level carried
+    to the contract (`level_for_new_contract`), up to the first judged bar."""
+    judged = first_fetch_judged(level, new)
+    if judged.empty:
+        return level.iloc[0:0]
+    return level[level.index < judged.index[0]]
 
 
 def first_fetch_spikes(level: pd.Series, new: pd.Series, max_spike: float) -> list[Spike]:
-    """Spikes in the first bars ever fetched for a contract.
-
-    Bars after its first few days are judged against the bars before them, as usual; the latest
-    bar is also judged against the instrument's current level carried to the contract (`level`,
-    from `level_for_new_contract`), which also catches a whole series off by a factor. Older bars
-    are not compared with the level: a far contract's gap to the priced one changes over a year
-    more than a carry line can say.
-    """
-    fresh = new.dropna()
-    if fresh.empty:
+    """Spikes in the first bars ever fetched for a contract: its latest bars against the
+    instrument's current level carried to the contract, with the usual threshold. This catches
+    a bar ten times too big and a whole series off by a factor (a wrong multiplier)."""
+    judged = first_fetch_judged(level, new)
+    if judged.empty:
         return []
-    spikes = find_spikes(first_fetch_head(fresh), fresh, max_spike)
-    latest = fresh.iloc[[-1]]
-    if not any(pd.Timestamp(s.time) == latest.index[0] for s in spikes):
-        spikes += find_spikes(level[level.index < latest.index[0]], latest, max_spike)
-    return spikes
+    return find_spikes(first_fetch_history(level, new), judged, max_spike)

@@ -23,7 +23,7 @@ from syscore.exceptions import MissingData
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.price_cleaning import CleaningRules, clean_bars
-from sysobjects.spikes import Spike, first_fetch_head, first_fetch_spikes, level_for_new_contract
+from sysobjects.spikes import Spike, first_fetch_history, first_fetch_spikes, level_for_new_contract
 from sysproduction.job_summary import JobSummary, traded_instruments
 from sysproduction.price_updates import newer_than, report_spikes, spikes_in
 from sysproduction.stale_prices import note_stale
@@ -64,30 +64,36 @@ def new_bars(data: DataBlob, instrument: str, contract: str, existing: pd.DataFr
     return result.bars
 
 
+def new_contract_level(data: DataBlob, instrument: str, contract: str) -> pd.Series:
+    """The instrument's level carried to a contract with no stored prices (empty when the
+    instrument has no multiple or adjusted prices to carry)."""
+    try:
+        return level_for_new_contract(
+            data.multiple_prices.get(instrument), data.adjusted_prices.get(instrument), contract
+        )
+    except MissingData:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+
+
 def spike_check_history(
     data: DataBlob, instrument: str, contract: str, existing: pd.DataFrame | None, fresh: pd.DataFrame
 ) -> pd.Series:
-    """The history new bars are judged against by the manual check: the contract's stored FINALs,
-    or for a first fetch its own first days (`first_fetch_head`)."""
+    """The history new bars are judged against (also by the manual check): the contract's stored
+    FINALs, or for its first fetch the instrument's level carried to it (`first_fetch_history`)."""
     if existing is not None and len(existing):
         return existing["FINAL"]
-    return first_fetch_head(fresh["FINAL"].dropna())
+    return first_fetch_history(new_contract_level(data, instrument, contract), fresh["FINAL"])
 
 
 def contract_spikes(
     data: DataBlob, instrument: str, contract: str, existing: pd.DataFrame | None, fresh: pd.DataFrame
 ) -> list[Spike]:
     """Spikes among new bars: against the stored bars; for a contract with none yet (its first
-    fetch), against its own first days and the instrument's level carried to the contract."""
+    fetch), its latest bars against the instrument's level carried to the contract."""
     max_spike = float(data.config["max_price_spike"])
     if existing is not None and len(existing):
         return spikes_in(existing["FINAL"], fresh["FINAL"], max_spike)
-    try:
-        level = level_for_new_contract(
-            data.multiple_prices.get(instrument), data.adjusted_prices.get(instrument), contract
-        )
-    except MissingData:
-        level = pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+    level = new_contract_level(data, instrument, contract)
     return first_fetch_spikes(level, fresh["FINAL"], max_spike)
 
 

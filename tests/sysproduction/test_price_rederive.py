@@ -145,6 +145,36 @@ def test_a_late_bar_fills_its_row_on_the_next_run_and_stays(install):
     assert not multiple[multiple.index >= day]["PRICE"].isna().any()
 
 
+def test_a_run_killed_while_filling_a_row_is_done_again_by_the_next(install, monkeypatch):
+    blob, clock = install
+    instrument = "US10"
+    update_sampled_contracts(blob)
+    update_multiple_adjusted_prices(blob)
+    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
+    FaultBook(blob.documents, blob.clock).add("stale", 1, instrument=instrument, contract=priced)
+    next_session(clock)
+    update_historical_prices(blob)
+    update_multiple_adjusted_prices(blob)
+    day = blob.multiple_prices.get(instrument).index[-1]
+    before_multiple = blob.multiple_prices.get(instrument)
+    before_adjusted = blob.adjusted_prices.get(instrument)
+    update_historical_prices(blob)  # the late bar
+
+    def killed(*args):
+        raise RuntimeError("killed")
+
+    # dies after the multiple prices are rewritten, before the adjusted prices are
+    monkeypatch.setattr(blob.adjusted_prices, "append_newer", killed)
+    monkeypatch.setattr(blob.adjusted_prices, "write", killed)
+    assert instrument in update_multiple_adjusted_prices(blob).failed
+    monkeypatch.undo()
+    assert not np.isnan(blob.multiple_prices.get(instrument).loc[day, "PRICE"])
+    assert day not in blob.adjusted_prices.get(instrument).index
+    summary = update_multiple_adjusted_prices(blob)
+    assert summary.updated[instrument] == "0 multiple row(s), 1 adjusted row(s)"
+    assert_hole_filled(blob, instrument, day, before_multiple, before_adjusted)
+
+
 def test_a_first_fetch_spike_on_a_new_contract_is_held_back_and_checked_by_hand(tmp_path, tree):
     blob, clock = installation(tmp_path / "root", tree)
     setup_process_logging(blob, "run_daily_prices_updates")
@@ -175,7 +205,9 @@ def test_a_first_fetch_spike_on_a_new_contract_is_held_back_and_checked_by_hand(
     assert any(line.startswith(f"SPIKE in {instrument} {contract}") for line in shown), shown
     stored = blob.contract_prices.get(instrument, contract)["FINAL"]
     assert stored.index[-1] == bars.index[-1]
-    assert stored.iloc[-1] == stored.iloc[-2]  # the previous value, not 10x the market
+    # the previous value of a first fetch is the instrument's level carried to the contract:
+    # within a day's move of the market's bar, not ten times it
+    assert stored.iloc[-1] == pytest.approx(bars["FINAL"].iloc[-1], rel=0.02)
     assert stored.iloc[:-1].to_numpy() == pytest.approx(bars["FINAL"].iloc[:-1].to_numpy())
 
 
