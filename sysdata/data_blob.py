@@ -52,13 +52,14 @@ class DataBlob:
     @classmethod
     def from_data_root(
         cls, data_root: Path | None = None, config_path: Path | None = None, clock: Clock | None = None,
-        *, must_exist: bool = True,
+        *, must_exist: bool = False,
     ) -> DataBlob:
         """Load config (named file, else the data root's or project's private config) and build.
 
-        The data root must already hold an installation (`must_exist`), except for the commands
-        that create one; either way a root below a file or an unwritable root fails here, in one
-        line, before any store is opened."""
+        Commands and processes pass `must_exist=True`: the data root must already hold an
+        installation (is it writable is checked then too), so a mistyped SYSPROD_DATA_ROOT never
+        becomes a new empty installation. Either way a root below a file fails here, in one line,
+        before any store is opened. (Tests and benchmarks build blobs on fresh temp dirs.)"""
         from sysdata.installation import check_installation, check_placeable
 
         if data_root is not None:

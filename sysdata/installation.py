@@ -84,6 +84,15 @@ def check_installation(root: Path) -> None:
     check_writable(root)
 
 
+def make_installation(root: Path) -> None:
+    """An installation with no broker chosen yet (data only): the folder and its record."""
+    check_placeable(root)
+    root.mkdir(parents=True, exist_ok=True)
+    check_writable(root)
+    if not (root / INSTALLATION_FILE).exists():
+        write_record(root, {})
+
+
 # --- the private config's broker ------------------------------------------------------------
 def configured_broker(root: Path) -> str | None:
     path = root / PRIVATE_CONFIG
@@ -127,8 +136,7 @@ def choose_broker(root: Path, broker: str) -> bool:
             f"data_root: {root}\nbroker: {broker}\n"
         )
     atomic_write_text(path, text)
-    if not (root / INSTALLATION_FILE).exists():
-        write_record(root, {})
+    make_installation(root)
     return True
 
 

@@ -40,7 +40,9 @@ def blob_from_environment() -> DataBlob:
 
     root = os.environ.get("SYSPROD_DATA_ROOT")
     config = os.environ.get("SYSPROD_CONFIG")
-    blob = DataBlob.from_data_root(Path(root) if root else None, Path(config) if config else None)
+    blob = DataBlob.from_data_root(
+        Path(root) if root else None, Path(config) if config else None, must_exist=True
+    )
     set_clock(blob.clock)
     return blob
 

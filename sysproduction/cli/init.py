@@ -71,19 +71,30 @@ def init(ctx: click.Context, directory: Path | None, broker: str | None) -> None
 
 def installation_for_import(ctx: click.Context, broker: str | None, source: Path):  # noqa: ANN201
     """The DataBlob `data import-csv` imports into: an existing installation, or a new one made
-    here with its broker chosen (asked for, or `--broker`). The source is checked first, so a
-    mistyped source never leaves a new empty installation behind."""
+    here. A new installation's broker is `--broker`, else asked for on a terminal; without a
+    terminal (a script) the installation is made with no broker, and every job that needs one
+    says how to choose it: importing data needs no broker, and none is ever assumed. The source is
+    checked first, so a mistyped source never leaves a new empty installation behind."""
     from syscore.exceptions import SysprodError
-    from sysdata.installation import choose_broker, is_installation
+    from sysdata.installation import choose_broker, is_installation, make_installation
     from sysproduction.cli.common import blob_from_context
 
     if not Path(source).is_dir():
         raise SysprodError(f"import source {source} is not a directory; give the root of a pysystemtrade CSV tree")
     blob = blob_from_context(ctx, must_exist=False)
-    if not is_installation(blob.data_root):
-        choose_broker(blob.data_root, ask_broker(broker, f"importing into the new data root {blob.data_root}"))
+    root = blob.data_root
+    if not is_installation(root):
+        if broker is None and sys.stdin.isatty():
+            broker = ask_broker(None, f"importing into the new data root {root}")
+        if broker is None:
+            make_installation(root)
+            click.echo(f"created installation {root} with no broker chosen; before the price jobs: "
+                       f"sysprod init {root} --broker sim|ib")
+        else:
+            choose_broker(root, broker)
+            click.echo(f"created installation {root} with broker {broker}")
     elif broker is not None:
-        choose_broker(blob.data_root, broker)
+        choose_broker(root, broker)
     return blob_from_context(ctx)
 
 

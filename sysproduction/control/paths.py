@@ -36,7 +36,9 @@ def main(argv: list[str]) -> int:
     root = os.environ.get("SYSPROD_DATA_ROOT")
     config = os.environ.get("SYSPROD_CONFIG")
     try:
-        blob = DataBlob.from_data_root(Path(root) if root else None, Path(config) if config else None)
+        blob = DataBlob.from_data_root(
+            Path(root) if root else None, Path(config) if config else None, must_exist=True
+        )
     except SysprodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

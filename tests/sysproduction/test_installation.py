@@ -80,11 +80,19 @@ def test_a_job_on_an_installation_without_a_broker_says_how_to_choose(tmp_path, 
     assert sysprod("--data-root", str(blob.data_root), "run", "update_fx_prices").returncode == 0
 
 
-def test_import_into_a_new_root_asks_for_the_broker_or_takes_it(tmp_path, tree):
+def test_import_into_a_new_root_takes_the_broker_and_never_assumes_one(tmp_path, tree):
+    scripted = tmp_path / "scripted"
+    piped = sysprod("--data-root", str(scripted), "data", "import-csv", str(tree), "--quiet", stdin="")
+    assert piped.returncode == 0, piped.stderr
+    assert (f"created installation {scripted} with no broker chosen; before the price jobs: "
+            f"sysprod init {scripted} --broker sim|ib") in piped.stdout
+    assert not (scripted / "private_config.yaml").exists()  # no broker written anywhere
+    assert "no broker chosen for the installation" in one_line_error(
+        sysprod("--data-root", str(scripted), "run", "update_sampled_contracts"))
+    typo = sysprod("--data-root", str(tmp_path / "typo"), "data", "import-csv", str(tmp_path / "nowhere"))
+    assert "is not a directory" in one_line_error(typo)
+    assert not (tmp_path / "typo").exists()
     root = tmp_path / "new"
-    piped = sysprod("--data-root", str(root), "data", "import-csv", str(tree), "--quiet", stdin="")
-    assert "needs a broker: add --broker sim" in one_line_error(piped)
-    assert not root.exists()
     done = sysprod("--data-root", str(root), "data", "import-csv", str(tree), "--quiet", "--broker", "sim")
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load((root / "private_config.yaml").read_text())["broker"] == "sim"
