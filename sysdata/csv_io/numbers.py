@@ -116,10 +116,15 @@ def _first_bad(array: pa.Array) -> NotANumber:
 def _reread_long_texts(array: pa.Array, values: np.ndarray) -> None:
     """Overwrite, in place, the values whose text is 16 characters or longer or has an exponent
     (shorter texts have at most 15 digits, which every parser reads alike)."""
-    lengths = arrow_to_numpy(pc.binary_length(array).cast(pa.float64()), np.float64)
-    has_exponent = _flags(pc.match_substring(array, "e")) | _flags(pc.match_substring(array, "E"))
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if data is not None else np.empty(0, np.uint8)
     finite = np.isfinite(values)
-    plain = np.flatnonzero((lengths > _EXACT_DIGITS) & ~has_exponent & finite)
+    if np.count_nonzero((text | 0x20) == ord("e")):  # rare: only then look for exponents per text
+        has_exponent = _flags(pc.match_substring(array, "e")) | _flags(pc.match_substring(array, "E"))
+    else:
+        has_exponent = np.zeros(len(values), dtype=bool)
+    plain = np.flatnonzero((np.diff(offsets) > _EXACT_DIGITS) & ~has_exponent & finite)
     if len(plain):
         values[plain] = _plain_xstrtod(array.take(_indices(plain)))
     scientific = np.flatnonzero(has_exponent & finite)

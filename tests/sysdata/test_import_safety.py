@@ -15,13 +15,9 @@ from tests.sysdata.csv_tree import write_tree
 
 
 def _import(root: Path, tree: Path, *flags: str) -> subprocess.CompletedProcess:
-    from sysproduction.cli.data import import_csv
-
-    # a new data root needs its broker named once the command takes one
-    broker = ["--broker", "sim"] if any(p.name == "broker" for p in import_csv.params) else []
-    return subprocess.run(
+    return subprocess.run(  # a new data root's broker is chosen, never defaulted
         [sys.executable, "-m", "sysproduction", "--data-root", str(root), "data", "import-csv", str(tree),
-         "--quiet", *broker, *flags],
+         "--quiet", "--broker", "sim", *flags],
         capture_output=True, text=True, timeout=300,
     )
 
