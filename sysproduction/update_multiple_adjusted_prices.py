@@ -1,6 +1,7 @@
-"""Job: extend multiple prices from the contract prices of the current PRICE/FORWARD/CARRY
-contracts, append to adjusted prices (no re-stitch unless a roll happened), and carry out the
-Panama step for instruments in Roll_Adjusted.
+"""Job: bring multiple prices up to the contract prices of the current PRICE/FORWARD/CARRY
+contracts, re-deriving the rows from the earliest bar that arrived since the last run (so a late
+bar fills its row), then adjusted prices (rows move with PRICE; no re-stitch), and carry out the
+Panama step for instruments in Roll_Adjusted (priced from both contracts at one timestamp).
 
 Run: `sysprod run update_multiple_adjusted_prices` or
 `python -m sysproduction.update_multiple_adjusted_prices`.
