@@ -138,8 +138,8 @@ def test_a_late_bar_fills_its_row_on_the_next_run_and_stays(install):
     assert f"{instrument}/{priced}" in update_historical_prices(blob).updated
     for _ in range(3):  # the next days' runs
         next_session(clock)
-        update_historical_prices(blob)
-        update_multiple_adjusted_prices(blob)
+        update_historical_prices(blob, [instrument])
+        update_multiple_adjusted_prices(blob, [instrument])
     assert_hole_filled(blob, instrument, day, before_multiple, before_adjusted)
     multiple = blob.multiple_prices.get(instrument)
     assert not multiple[multiple.index >= day]["PRICE"].isna().any()
@@ -277,8 +277,8 @@ def test_a_roll_without_recent_prices_of_both_contracts_is_refused(install):
     for _ in range(6):
         next_session(clock)
         update_sampled_contracts(blob)
-        update_historical_prices(blob)
-        update_multiple_adjusted_prices(blob)
+        update_historical_prices(blob, [instrument])
+        update_multiple_adjusted_prices(blob, [instrument])
     assert blob.contract_prices.get(instrument, forward).index[-1] == last_forward
     before = blob.multiple_prices.get(instrument)
     change_roll_state(blob, instrument, RollState.ROLL_ADJUSTED, "test")
