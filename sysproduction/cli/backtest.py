@@ -43,7 +43,10 @@ def run(
         from systems.data import stream_csv_inputs
 
         def load(config):  # noqa: ANN001, ANN202
-            return stream_csv_inputs(csv_data, config.instruments, config.base_currency)
+            # compatible mode reads the numbers' text as pysystemtrade does (sysdata.csv_io.numbers)
+            return stream_csv_inputs(
+                csv_data, config.instruments, config.base_currency, pandas_numbers=config.mode == "compatible"
+            )
     else:
         from sysproduction.cli.common import blob_from_context
         from systems.data import load_blob_inputs
