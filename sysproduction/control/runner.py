@@ -378,7 +378,12 @@ class ProcessRunner:
                 record.last_error = _short(
                     f"{type(exc).__name__}: {exc}" if not isinstance(exc, SysprodError) else exc
                 )
-                log.error("%s.%s failed: %s", self.name, name, record.last_error, exc_info=True)
+                # A SysprodError is a user-facing condition (no broker chosen, wrong market): one
+                # line. Anything else is a bug and keeps its traceback.
+                log.error(
+                    "%s.%s failed: %s", self.name, name, record.last_error,
+                    exc_info=not isinstance(exc, SysprodError),
+                )
                 return
             record.last_result, record.details = _describe(result)
             failed_items = dict(getattr(result, "failed", None) or {})
