@@ -106,3 +106,26 @@ def file_lock(lock_file: Path, blocking: bool = True, create_dirs: bool = True) 
                 return
         finally:
             os.close(fd)
+
+
+class DeferrableSync:
+    """A store whose writes fsync each file, unless inside `deferred_sync()`.
+
+    Bulk writes (an import of hundreds of files) skip the per-file fsync and sync the filesystem
+    once at the end. Each file is still replaced atomically (a killed process leaves old or new
+    files); only durability against power loss is batched. Subclasses pass `self._fsync` to
+    `atomic_write_with`.
+    """
+
+    _fsync: bool = True
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        saved = self._fsync
+        self._fsync = False
+        try:
+            yield
+        finally:
+            self._fsync = saved
+            if saved:
+                os.sync()

@@ -44,12 +44,6 @@ class RollSituation:
     priced_volume: float = math.nan
     forward_volume: float = math.nan
 
-    @property
-    def volume_has_moved(self) -> bool:
-        if math.isnan(self.priced_volume) or math.isnan(self.forward_volume):
-            return False
-        return self.forward_volume >= self.priced_volume
-
 
 _ESCALATION = {
     RollState.NO_ROLL: 0, RollState.PASSIVE: 1, RollState.FORCE: 2, RollState.FORCE_OUTRIGHT: 3,

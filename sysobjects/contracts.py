@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from syscore.exceptions import DataValidationError
 
 _CONTRACT_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -52,8 +54,28 @@ class ContractId:
 
     @property
     def year_fraction(self) -> float:
-        """Year as a fraction (20260900 -> 2026.75), the carry rule's contract distance unit."""
-        return self.year + self.month / 12.0
+        """This contract as a year number (20260900 -> 2026.75); see `contract_year_fraction`."""
+        return float(contract_year_fraction(np.array([int(str(self))], dtype=float))[0])
 
     def month_key(self) -> tuple[int, int]:
         return (self.year, self.month)
+
+
+def contract_year_fraction(contract: np.ndarray) -> np.ndarray:
+    """`YYYYMMDD` contract ids (numbers, NaN where missing) as year numbers: 20260900 -> 2026.75.
+
+    The carry rule's distance between two contracts, pysystemtrade's arithmetic (SYSTEM_SPEC §2):
+    yf = floor(c / 10000) + ((c mod 10000) / 100) / 12. For a `YYYYMM00` id that is the year plus
+    the month as twelfths; a day, when one is given, counts as hundredths of a month (20260915 ->
+    2026 + 9.15/12), exactly as pysystemtrade computes it, so carry numbers stay identical.
+
+    Contract columns change only at rolls, so the arithmetic runs once per run of equal ids.
+    """
+    contract = np.asarray(contract, dtype=float)
+    if len(contract) == 0:
+        return contract.copy()
+    changes = np.flatnonzero(contract[1:] != contract[:-1]) + 1
+    starts = np.concatenate(([0], changes))
+    ids = contract[starts]
+    fractions = np.floor(ids / 10000.0) + (np.mod(ids, 10000.0) / 100.0) / 12.0
+    return np.repeat(fractions, np.diff(np.concatenate((starts, [len(contract)]))))

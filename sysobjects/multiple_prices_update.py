@@ -247,16 +247,3 @@ def roll_row(
     row["PRICE_CONTRACT"] = row["PRICE_CONTRACT"].astype(object)
     row["FORWARD_CONTRACT"] = row["FORWARD_CONTRACT"].astype(object)
     return row
-
-
-def panama_roll(adjusted: pd.Series, differential: float, rolled: pd.DataFrame) -> pd.Series:
-    """Adjusted prices after a roll: history shifted by the roll's differential (new-contract
-    minus old-contract price at one timestamp), plus the roll row's price."""
-    shifted = adjusted + differential
-    new = pd.Series(rolled["PRICE"].to_numpy(dtype="float64"), index=rolled.index, name="price")
-    return pd.concat([shifted, new]).rename("price")
-
-
-def days_until(when: dt.date, today: dt.date) -> int:
-    """Calendar days from today to `when` (negative once passed)."""
-    return (when - today).days

@@ -7,10 +7,13 @@ the priced cycle is every contract that trades (and so can be a carry contract).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from syscore.exceptions import DataValidationError
 from sysobjects.contracts import ContractId
+from sysobjects.instruments import csv_number
 
 MONTH_LETTERS = "FGHJKMNQUVXZ"
 
@@ -81,6 +84,23 @@ class RollParameters:
                 f"{self.priced_roll_cycle}; every held month must be priced"
             )
 
+    @classmethod
+    def from_csv_row(cls, code: str, row: Mapping[str, Any]) -> RollParameters:
+        """One row of pysystemtrade's rollconfig.csv (text or parsed cells), the one reading of it."""
+        def whole(column: str) -> int:
+            value = csv_number(row, column, code, blank=None)
+            if value != int(value):
+                raise DataValidationError(f"instrument {code}: {column} {value:g} is not a whole number")
+            return int(value)
+
+        return cls(
+            hold_roll_cycle=str(row.get("HoldRollCycle", "")).strip(),
+            priced_roll_cycle=str(row.get("PricedRollCycle", "")).strip(),
+            roll_offset_days=whole("RollOffsetDays"),
+            carry_offset=whole("CarryOffset"),
+            expiry_offset=whole("ExpiryOffset"),
+        )
+
     def expected_expiry(self, contract: ContractId) -> dt.date:
         """Approximate expiry: the 1st of the contract month plus ExpiryOffset days."""
         return contract.month_start + dt.timedelta(days=self.expiry_offset)
@@ -99,13 +119,3 @@ class RollParameters:
     def carry_contract(self, priced: ContractId) -> ContractId:
         """CarryOffset steps through the priced cycle (-1: the nearer contract, 1: the next)."""
         return step_in_cycle(priced, self.priced_roll_cycle, self.carry_offset)
-
-    def held_contract_on(self, day: dt.date) -> ContractId:
-        """The hold-cycle contract we should be in on `day`: the first whose roll date is after it."""
-        candidate = step_in_cycle(ContractId.from_month(day.year, day.month), self.hold_roll_cycle, 0)
-        if candidate.month not in cycle_months(self.hold_roll_cycle):
-            candidate = step_in_cycle(candidate, self.hold_roll_cycle, 1)
-        candidate = self.previous_held(candidate)
-        while self.expected_roll_date(candidate) <= day:
-            candidate = self.next_held(candidate)
-        return candidate

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from syscore.ewm import EwmaState, alpha_from_span
+
 EWMA_SPAN = 500
 
 
@@ -73,12 +75,6 @@ def scaled_abs_changes(series: pd.Series) -> pd.Series:
     return pd.Series(np.abs(np.diff(values)) / np.sqrt(elapsed), index=closes.index[1:])
 
 
-def _ewma_state(changes: np.ndarray, alpha: float) -> tuple[float, float]:
-    """Numerator and weight sum of pandas' adjusted EWMA after `changes` (so it can continue)."""
-    weights = (1.0 - alpha) ** np.arange(len(changes) - 1, -1, -1)
-    return float(np.dot(weights, changes)), float(weights.sum())
-
-
 def _elapsed(earlier: pd.Timestamp, later: pd.Timestamp) -> float:
     return max(float(np.busday_count(earlier.date(), later.date())), 1.0)
 
@@ -101,8 +97,7 @@ def find_spikes(existing: pd.Series, new: pd.Series, max_spike: float) -> list[S
     completed = closes.iloc[:-1]  # the last stored day may still be open
     if len(completed) < 2:
         return []
-    alpha = 2.0 / (EWMA_SPAN + 1.0)
-    numerator, weight = _ewma_state(scaled_abs_changes(completed).to_numpy(), alpha)
+    average_move = EwmaState.of(scaled_abs_changes(completed).to_numpy(), alpha_from_span(EWMA_SPAN))
     close_time, close_value = completed.index[-1], float(completed.iloc[-1])
     previous_time, previous_value = old.index[-1], float(old.iloc[-1])
     spikes = []
@@ -110,11 +105,10 @@ def find_spikes(existing: pd.Series, new: pd.Series, max_spike: float) -> list[S
         if time.normalize() != previous_time.normalize() and previous_time > close_time:
             # the last accepted value closed its day: its change joins the average
             day_change = abs(previous_value - close_value) / np.sqrt(_elapsed(close_time, previous_time))
-            numerator = (1.0 - alpha) * numerator + day_change
-            weight = (1.0 - alpha) * weight + 1.0
+            average_move = average_move.add(day_change)
             close_time, close_value = previous_time, previous_value
         change = abs(float(value) - previous_value) / np.sqrt(_elapsed(previous_time, time))
-        average = numerator / weight
+        average = average_move.mean
         threshold = max_spike * average
         if change > threshold:
             spikes.append(

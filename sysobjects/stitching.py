@@ -9,6 +9,10 @@ the differentials of every roll after t: a reversed cumulative sum, not a loop.
 A roll done by the daily job records its own differential (taken from the two contracts' stored
 prices at one timestamp); `panama_stitch` and `extend_adjusted` take such recorded differentials
 in preference to reading them off the multiple prices.
+
+This is the one home of the Panama adjustment: `panama_stitch` for a whole history (the import,
+the synthetic market, a re-stitch) and `extend_adjusted` for the daily job's new rows and rolls,
+which stitches only the new rows (with `panama_stitch`) and shifts the stored ones.
 """
 
 from __future__ import annotations
@@ -91,27 +95,6 @@ def _differentials(multiple: pd.DataFrame, recorded: pd.Series | None) -> pd.Ser
     return computed if known is None else known.fillna(computed)
 
 
-def panama_append(
-    adjusted: pd.Series, old_multiple_last: pd.Series, new_multiple: pd.DataFrame
-) -> pd.Series:
-    """New adjusted rows for multiple-price rows appended without a roll.
-
-    With no roll, the adjusted price moves exactly as PRICE does, so the new rows are PRICE plus
-    the current offset between the adjusted series and the last priced row. Raises when the new
-    rows hold a roll: that needs a full re-stitch (`panama_stitch`), done by the roll job.
-    """
-    if new_multiple.empty:
-        return pd.Series(dtype="float64", name="price")
-    contracts = new_multiple["PRICE_CONTRACT"]
-    if (contracts != old_multiple_last["PRICE_CONTRACT"]).any():
-        raise DataValidationError(
-            "new multiple prices change PRICE_CONTRACT; a roll must be stitched with panama_stitch"
-        )
-    known = adjusted.dropna()
-    offset = known.iloc[-1] - old_multiple_last["PRICE"] if len(known) else 0.0
-    return (new_multiple["PRICE"] + offset).rename("price")
-
-
 def extend_adjusted(
     adjusted: pd.Series, multiple: pd.DataFrame, since: pd.Timestamp | None = None,
     recorded: pd.Series | None = None,
@@ -142,20 +125,15 @@ def extend_adjusted(
     if upto.empty or pd.isna(upto["PRICE"].iloc[-1]) or upto.index[-1] != last_time:
         return None
     anchor = upto.iloc[-1]
-    new = multiple[multiple.index > last_time]
+    tail = pd.concat([upto.iloc[[-1]], multiple[multiple.index > last_time]])
+    new_rolls = tail.index[roll_rows(tail["PRICE_CONTRACT"])]
+    if len(new_rolls) and (recorded is None or recorded.reindex(new_rolls).isna().any()):
+        return None
+    # the new rows are the tail stitched by itself; the kept rows shift by every new roll
+    stitched = panama_stitch(tail, recorded)
+    shift = float(recorded.reindex(new_rolls).sum()) if len(new_rolls) else 0.0
     offset = float(known.iloc[-1]) - float(anchor["PRICE"])
-    result = kept[kept.index <= last_time]
-    contracts = new["PRICE_CONTRACT"].to_numpy(dtype=object)
-    previous = np.r_[[anchor["PRICE_CONTRACT"]], contracts[:-1]] if len(contracts) else contracts
-    cuts = np.flatnonzero(contracts != previous)
-    bounds = np.unique(np.r_[0, cuts, len(new)])
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        if start in cuts:
-            roll_time = new.index[start]
-            if recorded is None or roll_time not in recorded.index or pd.isna(recorded.loc[roll_time]):
-                return None
-            result = result + float(recorded.loc[roll_time])
-        segment = new["PRICE"].iloc[start:end].dropna().astype("float64") + offset
-        result = pd.concat([result, segment]) if len(segment) else result
+    kept = kept[kept.index <= last_time]
+    result = pd.concat([kept + shift if shift else kept, stitched.iloc[1:].dropna() + offset])
     result.index.name = adjusted.index.name
     return result.rename("price")

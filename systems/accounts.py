@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from syscore.ewm import rolling_std
+from sysobjects.instruments import commission
 from systems.daily import (
     SECONDS_PER_DAY,
     Daily,
@@ -21,7 +23,6 @@ from systems.daily import (
     ffill,
     first_bin_on_or_after,
 )
-from systems.ewm import rolling_std
 from systems.rawdata import BUSINESS_DAYS_PER_YEAR, ROOT_BDAYS
 
 COST_VOL_WINDOW = 180
@@ -59,13 +60,9 @@ class InstrumentPnl:
 
 def fill_cost(quantity: np.ndarray, price: np.ndarray, params: CostParameters, slippage: bool) -> np.ndarray:
     """Cost of fills: slippage (half-spread) plus the largest of per-block, per-trade, percentage."""
-    size = np.abs(quantity)
-    commission = np.maximum(
-        np.maximum(size * params.per_block, params.per_trade),
-        params.percentage * size * price * params.pointsize,
-    )
-    slip = size * params.spread * params.pointsize if slippage else 0.0
-    return slip + commission
+    fee = commission(quantity, price, params.pointsize, params.per_block, params.percentage, params.per_trade)
+    slip = np.abs(quantity) * params.spread * params.pointsize if slippage else 0.0
+    return slip + fee
 
 
 def roll_dates(years: np.ndarray, rolls_per_year: int) -> np.ndarray:

@@ -1,15 +1,15 @@
 """Read a backtest's inputs: from a pysystemtrade CSV tree, or from the stores via a DataBlob.
 
-This is the engine's only I/O module. CSV files are split into columns by pyarrow (in C, several
-files at once), so even hundreds of instruments load in about a second and pandas is never
-imported. Numbers are read from their text by `sysdata.csv_io.numbers.parse_decimal_text`, the one
-parser of pysystemtrade CSV numbers: as pysystemtrade's pandas reads them in compatible mode,
-correctly rounded in corrected mode.
+This is the engine's only I/O module (and the only one of `systems` that imports `sysdata`). CSV
+files are read by `sysdata.csv_io.columns` (pyarrow splits them into columns in C, several files at
+once, so even hundreds of instruments load in about a second and pandas is never imported), with
+numbers parsed by `sysdata.csv_io.numbers.parse_decimal_text`, the one parser of pysystemtrade CSV
+numbers: as pysystemtrade's pandas reads them in compatible mode, correctly rounded in corrected
+mode. Config rows become values by `InstrumentMeta.from_csv_row`, as in the importer.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -18,16 +18,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from syscore.exceptions import DataValidationError, MissingData
-from sysdata.csv_io.numbers import PANDAS_NA_TEXT, NotANumber, arrow_to_numpy, parse_decimal_text
+from sysdata.csv_io.columns import read_config_table, read_csv_columns
+from sysdata.csv_io.layout import (
+    ADJUSTED_FOLDER,
+    CONFIG_FOLDER,
+    FX_FOLDER,
+    INSTRUMENT_CONFIG_FILE,
+    MULTIPLE_FOLDER,
+    ROLL_CONFIG_FILE,
+    SPREAD_COSTS_FILE,
+)
+from sysobjects.instruments import InstrumentMeta, csv_number
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
 
-ADJUSTED = "adjusted_prices_csv"
-MULTIPLE = "multiple_prices_csv"
-FX = "fx_prices_csv"
-CONFIG = "csvconfig"
 MULTIPLE_COLUMNS = ("DATETIME", "PRICE", "CARRY", "PRICE_CONTRACT", "CARRY_CONTRACT")
 
 
@@ -40,56 +46,18 @@ def needed_currencies(currencies: set[str], base_currency: str) -> set[str]:
 
 
 # --- CSV tree -----------------------------------------------------------------------------------
-def _read_columns(path: Path, columns: tuple[str, ...], pandas_numbers: bool) -> dict[str, np.ndarray]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    if not path.is_file():
-        raise MissingData(f"{path}: file not found; check --csv-data points at a pysystemtrade CSV tree")
-    types = {c: pa.string() for c in columns[1:]}
-    types[columns[0]] = pa.timestamp("s")
+def _meta(code: str, row: dict[str, str]) -> InstrumentMeta:
     try:
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types=types, include_columns=list(columns), strings_can_be_null=True,
-                null_values=list(PANDAS_NA_TEXT),
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        first = str(exc).splitlines()[0]
-        raise DataValidationError(f"{path}: cannot read ({first}); expected columns {', '.join(columns)}") from None
-    if table.num_rows == 0:
-        raise DataValidationError(f"{path}: no rows; a backtest needs prices in every file it reads")
-    stamps = table.column(columns[0])
-    if stamps.null_count:
-        raise DataValidationError(f"{path}: {stamps.null_count} row(s) without a {columns[0]}; fix the file")
-    out = {columns[0]: arrow_to_numpy(stamps, np.int64)}
-    for name in columns[1:]:
-        try:
-            out[name] = parse_decimal_text(table.column(name), pandas_compatible=pandas_numbers)
-        except NotANumber as exc:
-            raise DataValidationError(f"{path}: column {name} {exc}; fix or blank it") from None
-    return out
+        return InstrumentMeta.from_csv_row(code, row)
+    except DataValidationError as exc:
+        raise DataValidationError(f"{CONFIG_FOLDER}/{INSTRUMENT_CONFIG_FILE}: {exc}") from None
 
 
-def _read_table(path: Path, key: str) -> dict[str, dict[str, str]]:
-    if not path.is_file():
-        raise MissingData(f"{path}: file not found; the CSV tree needs csvconfig/{path.name}")
-    with open(path, newline="") as handle:
-        return {row[key].strip(): row for row in csv.DictReader(handle, skipinitialspace=True)}
-
-
-def _number(row: dict[str, str], column: str, table: str, instrument: str) -> float:
-    raw = (row.get(column) or "").strip()
-    if raw == "":
-        return 0.0
+def _config_number(row: dict[str, str], column: str, code: str) -> float:
     try:
-        return float(raw)
-    except ValueError:
-        raise DataValidationError(
-            f"{table}: {instrument} has {column} '{raw}', not a number; fix the file"
-        ) from None
+        return csv_number(row, column, code)
+    except DataValidationError as exc:
+        raise DataValidationError(f"{CONFIG_FOLDER}/{SPREAD_COSTS_FILE}: {exc}") from None
 
 
 def _row(table: dict[str, dict[str, str]], instrument: str, name: str) -> dict[str, str]:
@@ -134,33 +102,34 @@ def stream_csv_inputs(
     if not root.is_dir():
         raise MissingData(f"{root}: not a directory; --csv-data takes the root of a pysystemtrade CSV tree")
     _use_returning_memory_pool()
-    config_dir = root / CONFIG
-    meta = _read_table(config_dir / "instrumentconfig.csv", "Instrument")
-    spreads = _read_table(config_dir / "spreadcosts.csv", "Instrument")
-    rolls = _read_table(config_dir / "rollconfig.csv", "Instrument")
-    rows = {i: _row(meta, i, "csvconfig/instrumentconfig.csv") for i in instruments}
-    currencies = {rows[i]["Currency"].strip() for i in instruments}
+    config_dir = root / CONFIG_FOLDER
+    meta = read_config_table(config_dir / INSTRUMENT_CONFIG_FILE)
+    spreads = read_config_table(config_dir / SPREAD_COSTS_FILE)
+    rolls = read_config_table(config_dir / ROLL_CONFIG_FILE)
+    rows = {i: _row(meta, i, f"{CONFIG_FOLDER}/{INSTRUMENT_CONFIG_FILE}") for i in instruments}
+    metas = {code: _meta(code, row) for code, row in rows.items()}
+    currencies = {metas[i].currency for i in instruments}
     fx_needed = sorted(needed_currencies(currencies, base_currency))
     costs = {
         code: (
-            _number(_row(spreads, code, "csvconfig/spreadcosts.csv"), "SpreadCost", "spreadcosts.csv", code),
-            len(_row(rolls, code, "csvconfig/rollconfig.csv")["HoldRollCycle"].strip()),
+            _config_number(_row(spreads, code, f"{CONFIG_FOLDER}/{SPREAD_COSTS_FILE}"), "SpreadCost", code),
+            len(_row(rolls, code, f"{CONFIG_FOLDER}/{ROLL_CONFIG_FILE}")["HoldRollCycle"].strip()),
         )
         for code in instruments
     }
-    for folder, code in [(ADJUSTED, i) for i in instruments] + [(MULTIPLE, i) for i in instruments]:
+    for folder, code in [(ADJUSTED_FOLDER, i) for i in instruments] + [(MULTIPLE_FOLDER, i) for i in instruments]:
         if not (root / folder / f"{code}.csv").is_file():
             raise MissingData(f"{root / folder / code}.csv: file not found; every instrument needs "
-                              f"{ADJUSTED}/ and {MULTIPLE}/ files")
+                              f"{ADJUSTED_FOLDER}/ and {MULTIPLE_FOLDER}/ files")
     fx_inputs = {}
     for ccy in fx_needed:
-        frame = _read_columns(root / FX / f"{ccy}USD.csv", ("DATETIME", "PRICE"), pandas_numbers)
+        frame = read_csv_columns(root / FX_FOLDER / f"{ccy}USD.csv", ("DATETIME", "PRICE"), pandas_numbers)
         fx_inputs[ccy] = FxInputs(frame["DATETIME"], frame["PRICE"])
 
     def build(code: str) -> InstrumentInputs:
-        adjusted = _read_columns(root / ADJUSTED / f"{code}.csv", ("DATETIME", "price"), pandas_numbers)
-        multiple = _read_columns(root / MULTIPLE / f"{code}.csv", MULTIPLE_COLUMNS, pandas_numbers)
-        row = rows[code]
+        adjusted = read_csv_columns(root / ADJUSTED_FOLDER / f"{code}.csv", ("DATETIME", "price"), pandas_numbers)
+        multiple = read_csv_columns(root / MULTIPLE_FOLDER / f"{code}.csv", MULTIPLE_COLUMNS, pandas_numbers)
+        meta = metas[code]
         spread, rolls_per_year = costs[code]
         return InstrumentInputs(
             code=code,
@@ -171,11 +140,11 @@ def stream_csv_inputs(
             carry=multiple["CARRY"],
             price_contract=multiple["PRICE_CONTRACT"],
             carry_contract=multiple["CARRY_CONTRACT"],
-            pointsize=_number(row, "Pointsize", "instrumentconfig.csv", code),
-            currency=row["Currency"].strip(),
-            per_block=_number(row, "PerBlock", "instrumentconfig.csv", code),
-            percentage=_number(row, "Percentage", "instrumentconfig.csv", code),
-            per_trade=_number(row, "PerTrade", "instrumentconfig.csv", code),
+            pointsize=meta.pointsize,
+            currency=meta.currency,
+            per_block=meta.per_block,
+            percentage=meta.percentage,
+            per_trade=meta.per_trade,
             spread_cost=spread,
             rolls_per_year=rolls_per_year,
         )

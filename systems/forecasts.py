@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from syscore.ewm import alpha_from_span, ewma
 from systems.daily import Daily, align, ffill
-from systems.ewm import alpha_from_span, ewma
 
 
 def scale_and_cap(raw: Daily, scalar: float, cap: float) -> Daily:

@@ -11,8 +11,9 @@ from functools import cached_property
 
 import numpy as np
 
+from syscore.ewm import alpha_from_span, ewma, ewmstd
+from sysobjects.contracts import contract_year_fraction
 from systems.daily import Daily, align, daily_from_stamps, last_valid_by_key, sort_by_stamp
-from systems.ewm import alpha_from_span, ewma, ewmstd
 from systems.inputs import InstrumentInputs
 
 BUSINESS_DAYS_PER_YEAR = 256
@@ -56,21 +57,6 @@ def mixed_vol(returns: Daily, settings: VolSettings) -> Daily:
     return Daily(returns.start, vol * settings.multiplier_to_get_daily_vol)
 
 
-def year_fraction(contract: np.ndarray) -> np.ndarray:
-    """yyyymmdd contract id as a year number: 20260900 -> 2026.75.
-
-    Contract columns change only at rolls, so the arithmetic runs once per run of equal ids.
-    """
-    contract = np.asarray(contract, dtype=float)
-    if len(contract) == 0:
-        return contract.copy()
-    changes = np.flatnonzero(contract[1:] != contract[:-1]) + 1
-    starts = np.concatenate(([0], changes))
-    ids = contract[starts]
-    fractions = np.floor(ids / 10000.0) + (np.mod(ids, 10000.0) / 100.0) / 12.0
-    return np.repeat(fractions, np.diff(np.concatenate((starts, [len(contract)]))))
-
-
 def annualised_roll_rows(
     stamps: np.ndarray,
     price: np.ndarray,
@@ -86,7 +72,7 @@ def annualised_roll_rows(
     stamps, price, carry, price_contract, carry_contract = sort_by_stamp(
         stamps, price, carry, price_contract, carry_contract
     )
-    gap = year_fraction(carry_contract) - year_fraction(price_contract)
+    gap = contract_year_fraction(carry_contract) - contract_year_fraction(price_contract)
     gap = np.where((gap > 0) & (gap < MIN_CONTRACT_GAP_YEARS), MIN_CONTRACT_GAP_YEARS, gap)
     gap = np.where((gap < 0) & (gap > -MIN_CONTRACT_GAP_YEARS), -MIN_CONTRACT_GAP_YEARS, gap)
     roll = price - carry

@@ -82,26 +82,11 @@ class ReplayMarket:
 
     def instrument_meta(self, code: str) -> InstrumentMeta:
         self._check(code)
-        row = self._instrument_table.loc[code]
-
-        def number(name: str) -> float:
-            value = row[name]
-            return 0.0 if pd.isna(value) or value == "" else float(value)
-
-        return InstrumentMeta(
-            instrument_code=code, description=str(row["Description"]), pointsize=float(row["Pointsize"]),
-            currency=str(row["Currency"]), asset_class=str(row["AssetClass"]), per_block=number("PerBlock"),
-            percentage=number("Percentage"), per_trade=number("PerTrade"), region=str(row["Region"]),
-        )
+        return InstrumentMeta.from_csv_row(code, self._instrument_table.loc[code])
 
     def roll_parameters(self, code: str) -> RollParameters:
         self._check(code)
-        row = self._roll_table.loc[code]
-        return RollParameters(
-            hold_roll_cycle=str(row["HoldRollCycle"]), priced_roll_cycle=str(row["PricedRollCycle"]),
-            roll_offset_days=int(row["RollOffsetDays"]), carry_offset=int(row["CarryOffset"]),
-            expiry_offset=int(row["ExpiryOffset"]),
-        )
+        return RollParameters.from_csv_row(code, self._roll_table.loc[code])
 
     def spread_cost(self, code: str) -> float:
         self._check(code)

@@ -296,27 +296,11 @@ class _Importer:
 
 
 def _check_instrument_row(row: pd.Series) -> None:
-    InstrumentMeta(
-        instrument_code=str(row["Instrument"]),
-        description=str(row["Description"]),
-        pointsize=float(row["Pointsize"]),
-        currency=str(row["Currency"]),
-        asset_class=str(row["AssetClass"]),
-        per_block=float(row["PerBlock"]),
-        percentage=float(row["Percentage"]),
-        per_trade=float(row["PerTrade"]),
-        region=str(row["Region"]),
-    )
+    InstrumentMeta.from_csv_row(str(row["Instrument"]), row)
 
 
 def _check_roll_row(row: pd.Series) -> None:
-    RollParameters(
-        hold_roll_cycle=str(row["HoldRollCycle"]),
-        priced_roll_cycle=str(row["PricedRollCycle"]),
-        roll_offset_days=int(row["RollOffsetDays"]),
-        carry_offset=int(row["CarryOffset"]),
-        expiry_offset=int(row["ExpiryOffset"]),
-    )
+    RollParameters.from_csv_row(str(row["Instrument"]), row)
 
 
 def _check_spread_row(row: pd.Series) -> None:

@@ -56,18 +56,7 @@ class Instruments(_ConfigTable):
     COLUMNS = INSTRUMENT_CSV_COLUMNS
 
     def get(self, instrument: str) -> InstrumentMeta:
-        row = self._row(instrument)
-        return InstrumentMeta(
-            instrument_code=instrument,
-            description=str(row["Description"]),
-            pointsize=float(row["Pointsize"]),
-            currency=str(row["Currency"]),
-            asset_class=str(row["AssetClass"]),
-            per_block=float(row["PerBlock"] or 0),
-            percentage=float(row["Percentage"] or 0),
-            per_trade=float(row["PerTrade"] or 0),
-            region=str(row["Region"]),
-        )
+        return InstrumentMeta.from_csv_row(instrument, self._row(instrument))
 
 
 class RollParametersRepo(_ConfigTable):
@@ -75,14 +64,7 @@ class RollParametersRepo(_ConfigTable):
     COLUMNS = ROLL_CSV_COLUMNS
 
     def get(self, instrument: str) -> RollParameters:
-        row = self._row(instrument)
-        return RollParameters(
-            hold_roll_cycle=str(row["HoldRollCycle"]),
-            priced_roll_cycle=str(row["PricedRollCycle"]),
-            roll_offset_days=int(row["RollOffsetDays"]),
-            carry_offset=int(row["CarryOffset"]),
-            expiry_offset=int(row["ExpiryOffset"]),
-        )
+        return RollParameters.from_csv_row(instrument, self._row(instrument))
 
 
 class SpreadCosts(_ConfigTable):

@@ -6,18 +6,15 @@ pysystemtrade unchanged. Writes are atomic.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from syscore.exceptions import MissingData
-from syscore.fileio import atomic_write_with
+from syscore.fileio import DeferrableSync, atomic_write_with
 
 
-class CsvTableStore:
+class CsvTableStore(DeferrableSync):
     """Named CSV tables in `<root>/csv/<folder>/<name>.csv`."""
 
     def __init__(self, root: Path, fsync: bool = True):
@@ -40,18 +37,6 @@ class CsvTableStore:
         atomic_write_with(
             self.path(folder, name), lambda tmp: frame.to_csv(tmp, index=index), fsync=self._fsync
         )
-
-    @contextlib.contextmanager
-    def deferred_sync(self) -> Iterator[None]:
-        """Bulk writes: one filesystem sync at the end instead of one fsync per file."""
-        saved = self._fsync
-        self._fsync = False
-        try:
-            yield
-        finally:
-            self._fsync = saved
-            if saved:
-                os.sync()
 
     def names(self, folder: str) -> list[str]:
         base = self._root / folder

@@ -17,7 +17,6 @@ Several processes share these files (the nightly jobs, a manual check, a backup)
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from syscore.exceptions import DataValidationError, MissingData
-from syscore.fileio import LockBusy, atomic_write_with, file_lock, lock_path_of, temp_files_of
+from syscore.fileio import (
+    DeferrableSync,
+    LockBusy,
+    atomic_write_with,
+    file_lock,
+    lock_path_of,
+    temp_files_of,
+)
 
 _KEY_PART = re.compile(r"^[A-Za-z0-9_.#+\-&@]+$")
 
@@ -122,7 +128,7 @@ def remove_temp_files(path: Path) -> int:
     return removed
 
 
-class ParquetTimeSeriesStore:
+class ParquetTimeSeriesStore(DeferrableSync):
     """TimeSeriesStore on Parquet files under `<root>/parquet`."""
 
     def __init__(self, root: Path, fsync: bool = True):
@@ -183,22 +189,6 @@ class ParquetTimeSeriesStore:
                 return old
             self._write_locked(path, frame_to_table(new, f"{kind}/{key}"))
             return new
-
-    @contextlib.contextmanager
-    def deferred_sync(self) -> Iterator[None]:
-        """Bulk writes: skip the per-file fsync and sync the filesystem once at the end.
-
-        Each file is still replaced atomically (a killed process leaves old or new files); only
-        durability against power loss is batched.
-        """
-        saved = self._fsync
-        self._fsync = False
-        try:
-            yield
-        finally:
-            self._fsync = saved
-            if saved:
-                os.sync()
 
     def merge(self, kind: str, key: str, frame: pd.DataFrame) -> int:
         added = 0

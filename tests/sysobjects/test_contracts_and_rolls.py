@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from syscore.exceptions import DataValidationError
-from sysobjects.contracts import ContractId
+from sysobjects.contracts import ContractId, contract_year_fraction
 from sysobjects.roll_parameters import (
     RollParameters,
     contracts_between,
@@ -21,6 +22,15 @@ def test_contract_id_parses_month_only_and_dated_contracts():
     assert str(ContractId.parse(20230915)) == "20230915"
     assert str(ContractId.parse(20230900.0)) == "20230900"
     assert ContractId.parse("20260900").year_fraction == pytest.approx(2026.75)
+
+
+def test_a_dated_contract_has_one_year_fraction_the_carry_rule_and_the_contract_id_agree():
+    ids = ["20260900", "20260915", "20261015", "20270300"]
+    vectorised = contract_year_fraction(np.array([float(i) for i in ids]))
+    scalar = [ContractId.parse(i).year_fraction for i in ids]
+    assert scalar == vectorised.tolist()
+    # pysystemtrade's arithmetic: the day counts as hundredths of the month (SYSTEM_SPEC section 2)
+    assert scalar[1] == 2026 + 9.15 / 12 and scalar[2] - scalar[1] == pytest.approx(1 / 12)
 
 
 @pytest.mark.parametrize("bad", ["2023090", "20231300", "20230231", "abcdefgh", "18991200", 2023.5])
@@ -57,15 +67,12 @@ def test_contracts_between_lists_cycle_months_inclusive():
     assert [str(c) for c in listed] == ["20230300", "20230600", "20230900", "20231200", "20240300"]
 
 
-def test_expiry_roll_date_and_held_contract():
+def test_expiry_roll_date_and_carry_contract():
     # US10-like: quarterly, expiry ~ 19 days into the month, roll 5 days before
     params = RollParameters("HMUZ", "HMUZ", roll_offset_days=-5, carry_offset=1, expiry_offset=19)
     march = ContractId.parse("20230300")
     assert params.expected_expiry(march) == dt.date(2023, 3, 20)
     assert params.expected_roll_date(march) == dt.date(2023, 3, 15)
-    assert str(params.held_contract_on(dt.date(2023, 3, 14))) == "20230300"
-    assert str(params.held_contract_on(dt.date(2023, 3, 15))) == "20230600"
-    assert str(params.held_contract_on(dt.date(2023, 12, 31))) == "20240300"
     assert str(params.carry_contract(march)) == "20230600"
 
 

@@ -11,7 +11,6 @@ from sysobjects.multiple_prices_update import (
     bars_seen,
     earliest_change,
     extend_multiple_prices,
-    panama_roll,
     price_roll,
     rederive_multiple_prices,
     roll_row,
@@ -19,7 +18,7 @@ from sysobjects.multiple_prices_update import (
 )
 from sysobjects.roll_parameters import RollParameters
 from sysobjects.roll_state import RollState, allowed_next_states, check_transition
-from sysobjects.stitching import panama_stitch
+from sysobjects.stitching import extend_adjusted, panama_stitch
 
 NOW = pd.Timestamp("2024-03-13 23:30")
 QUARTERLY = RollParameters("HMUZ", "HMUZ", roll_offset_days=-5, carry_offset=1, expiry_offset=19)
@@ -79,8 +78,8 @@ def test_roll_row_moves_forward_to_priced_one_second_later_and_matches_full_rest
     assert pricing.time == pd.Timestamp("2024-03-12 23:00")
     assert pricing.differential == 102.0 - 101.0
     adjusted = panama_stitch(multiple)
-    rolled = panama_roll(adjusted, pricing.differential, row)
     recorded = pd.Series([pricing.differential], index=row.index)
+    rolled = extend_adjusted(adjusted, pd.concat([multiple, row]), recorded=recorded)
     restitched = panama_stitch(pd.concat([multiple, row]), recorded)
     np.testing.assert_allclose(rolled.to_numpy(), restitched.to_numpy(), rtol=1e-15)
     assert rolled.iloc[0] == 100.0 + 1.0  # the stale pairing gave 100 + (102 - 100.5)

@@ -8,7 +8,7 @@ import pytest
 
 from syscore.exceptions import DataValidationError
 from sysdata.csv_io.reader import read_adjusted_csv, read_multiple_csv
-from sysobjects.stitching import extend_adjusted, panama_append, panama_stitch, roll_differentials
+from sysobjects.stitching import extend_adjusted, panama_stitch, roll_differentials
 
 
 def multiple(rows):
@@ -53,13 +53,12 @@ def test_append_without_roll_continues_the_offset_and_refuses_a_roll():
     adjusted = panama_stitch(frame)
     new = multiple([(105.0, "20240600", 107.0, "20240900")])
     new.index = [frame.index[-1] + pd.Timedelta(days=1)]
-    appended = panama_append(adjusted, frame.iloc[-1], new)
+    appended = extend_adjusted(adjusted, pd.concat([frame, new])).iloc[len(frame):]
     assert appended.tolist() == [105.0]
     full = panama_stitch(pd.concat([frame, new]))
     assert full.iloc[-1] == appended.iloc[-1]
-    rolled = multiple([(108.0, "20240900", 109.0, "20241200")])
-    with pytest.raises(DataValidationError, match="roll"):
-        panama_append(adjusted, frame.iloc[-1], rolled)
+    rolled = multiple([(108.0, "20240900", 109.0, "20241200")]).set_axis([new.index[0]])
+    assert extend_adjusted(adjusted, pd.concat([frame, rolled])) is None  # a roll needs its differential
 
 
 def test_stitching_reproduces_every_shipped_adjusted_series(reference_data):

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from syscore.ewm import alpha_from_com, alpha_from_span, ewma, ewmstd
 from systems.buffering import buffered_position
 from systems.daily import Daily, daily_from_stamps, dates_of_bins
-from systems.ewm import alpha_from_com, alpha_from_span, ewma, ewmstd
 from systems.forecasts import combine_forecasts
 from systems.fx import FxRates
 from systems.inputs import FxInputs

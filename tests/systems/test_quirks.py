@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from syscore.ewm import ewma
 from systems.accounts import CostParameters, CostSettings, instrument_pnl, roll_dates
 from systems.buffering import buffered_position
 from systems.daily import Daily, day_of_bin
-from systems.ewm import ewma
 from systems.forecasts import combine_forecasts, scale_and_cap, smoothed_weights
 from systems.fx import FxRates
 from systems.inputs import FxInputs

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from syscore.ewm import alpha_from_com, ewma
 from systems.daily import Daily
-from systems.ewm import alpha_from_com, ewma
 
 
 def carry(raw_carry: Daily, smooth_days: int = 90) -> Daily:

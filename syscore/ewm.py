@@ -1,4 +1,5 @@
-"""Exponentially weighted statistics with pandas' `adjust=True, ignore_na=False` semantics.
+"""Exponentially weighted statistics with pandas' `adjust=True, ignore_na=False` semantics: the
+one home of the EWMA (the backtest's rules and volatility, the spike check's average move).
 
 The weights of observation i at row t are (1-alpha)^(t-i), where i and t are row positions, so a
 NaN row still ages the weights. Each statistic is a ratio of two sums of the form
@@ -10,6 +11,7 @@ Python loop over rows. Works on 1-D arrays or 2-D arrays whose rows are time.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -115,6 +117,37 @@ def ewmstd(x: np.ndarray, alpha: float, min_periods: int = 0) -> np.ndarray:
     var = np.where(constant & ~np.isnan(var), 0.0, var)
     seen = np.cumsum(valid, axis=0)
     return np.where(seen >= max(min_periods, 1), np.sqrt(var), np.nan)
+
+
+@dataclass(frozen=True)
+class EwmaState:
+    """An EWMA carried forward one value at a time: the decayed sum of values and of weights
+    (pandas' adjusted EWMA, no NaN), so a check can judge each new value against the average of
+    the values before it and then add it."""
+
+    alpha: float
+    total: float = 0.0
+    weight: float = 0.0
+
+    @classmethod
+    def of(cls, values: np.ndarray, alpha: float) -> EwmaState:
+        """The state after `values` (no NaN), oldest first."""
+        values = np.asarray(values, dtype=float)
+        if len(values) == 0:
+            return cls(alpha)
+        decay = 1.0 - alpha
+        total = decayed_sum(values, decay)[-1]
+        weight = decayed_sum(np.ones(len(values)), decay)[-1]
+        return cls(alpha, float(total), float(weight))
+
+    def add(self, value: float) -> EwmaState:
+        decay = 1.0 - self.alpha
+        return EwmaState(self.alpha, decay * self.total + value, decay * self.weight + 1.0)
+
+    @property
+    def mean(self) -> float:
+        """The EWMA of the values so far (NaN before any)."""
+        return self.total / self.weight if self.weight else float("nan")
 
 
 def rolling_std(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
