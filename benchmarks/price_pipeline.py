@@ -31,9 +31,11 @@ def _blob(root: Path, when: dt.datetime):
     from syscore.clock import FixedClock
     from sysdata.data_blob import DataBlob
 
-    blob = DataBlob.from_data_root(root, clock=FixedClock(when))
     market = SyntheticMarket(SEED, HISTORY_START, instruments=scaled_universe(INSTRUMENTS))
-    blob.__dict__["broker"] = SimBroker(blob.documents, market, blob.clock, SimSettings())
+    blob = DataBlob.from_data_root(
+        root, clock=FixedClock(when),
+        broker_factory=lambda b: SimBroker(b.documents, market, b.clock, SimSettings()),
+    )
     return blob, market
 
 
@@ -52,10 +54,12 @@ def step_setup(root: str, queue) -> None:
 
 
 def step_daily_update(root: str, queue) -> None:
-    from sysproduction.update_fx_prices import update_fx_prices
-    from sysproduction.update_historical_prices import update_historical_prices
-    from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
-    from sysproduction.update_sampled_contracts import update_sampled_contracts
+    from sysproduction.jobs.prices.update_fx_prices import update_fx_prices
+    from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+    from sysproduction.jobs.prices.update_multiple_adjusted_prices import (
+        update_multiple_adjusted_prices,
+    )
+    from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
 
     blob, _ = _blob(Path(root), UPDATE_TIME)
     timings = []

@@ -68,7 +68,7 @@ def step_replay(queue) -> None:
 def step_demo(queue) -> None:
     import datetime as dt
 
-    from sysproduction.demo import run_demo
+    from sysproduction.cli.demo_sandbox import run_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

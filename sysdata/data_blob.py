@@ -1,23 +1,30 @@
 """DataBlob: everything a process needs, built once from config.
 
 Jobs take a DataBlob; tests build one on a temp directory. Repositories are made on first use so a
-process that needs only one of them pays for only one. Repositories added by later parts of the
-system register themselves in `REPOSITORIES` (name -> "module:Class", the class taking the blob).
+process that needs only one of them pays for only one. Every member is a typed attribute (a type
+checker sees it); a later data kind is one more cached property here.
+
+The broker is not named here: storage sits below the brokers, so the blob is given a broker
+factory by the layer above (`sysproduction.wiring.make_blob`, which every process, command and
+test that needs a broker uses). A blob built without one says so when its broker is asked for.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from syscore.clock import Clock, clock_for_installation
 from syscore.config import Config, default_private_config_path, load_config
+from syscore.exceptions import ConfigError
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
 from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
+from sysdata.repos.logs import LogRecords
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
+from sysdata.repos.process_control import ProcessControl
 from sysdata.repos.roll_calendars import RollCalendars
 from sysdata.repos.roll_state import RollStates
 from sysdata.stores.csv_tables import CsvTableStore
@@ -26,11 +33,9 @@ from sysdata.stores.timeseries import ParquetTimeSeriesStore, TimeSeriesStore
 
 SQLITE_FILE = "sysprod.sqlite"
 
-# Repositories built from the blob itself: name -> "module:Class" (constructor takes the blob).
-REPOSITORIES: dict[str, str] = {}
-REPOSITORIES["logs"] = "sysdata.repos.logs:LogRecords"
-REPOSITORIES["process_control"] = "sysdata.repos.process_control:ProcessControl"
-REPOSITORIES["broker"] = "sysbrokers.factory:broker_from_blob"
+# Builds the installation's broker from the blob (its config names which one); given by the
+# wiring layer above sysdata.
+BrokerFactory = Callable[["DataBlob"], Any]
 
 
 def resolve_data_root(data_root: Path | None, config: Config | None = None) -> Path:
@@ -44,15 +49,17 @@ def resolve_data_root(data_root: Path | None, config: Config | None = None) -> P
 class DataBlob:
     """Stores, repositories, broker and clock of one installation (one data root)."""
 
-    def __init__(self, data_root: Path, config: Config | None = None, clock: Clock | None = None):
+    def __init__(self, data_root: Path, config: Config | None = None, clock: Clock | None = None,
+                 broker_factory: BrokerFactory | None = None):
         self.config = config if config is not None else load_config(default_private_config_path(data_root))
         self.data_root = Path(data_root).expanduser().resolve()
         self._clock = clock
+        self._broker_factory = broker_factory
 
     @classmethod
     def from_data_root(
         cls, data_root: Path | None = None, config_path: Path | None = None, clock: Clock | None = None,
-        *, must_exist: bool = False,
+        *, must_exist: bool = False, broker_factory: BrokerFactory | None = None,
     ) -> DataBlob:
         """Load config (named file, else the data root's or project's private config) and build.
 
@@ -73,7 +80,7 @@ class DataBlob:
             check_installation(root)
         else:
             check_placeable(root)
-        return cls(root, config, clock)
+        return cls(root, config, clock, broker_factory)
 
     @property
     def clock(self) -> Clock:
@@ -142,12 +149,22 @@ class DataBlob:
     def contract_positions(self) -> ContractPositions:
         return ContractPositions(self.documents)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names not defined above: registered repositories, built once.
-        target = REPOSITORIES.get(name)
-        if target is None:
-            raise AttributeError(name)
-        module_name, class_name = target.split(":")
-        repo = getattr(importlib.import_module(module_name), class_name)(self)
-        self.__dict__[name] = repo
-        return repo
+    @cached_property
+    def logs(self) -> LogRecords:
+        return LogRecords(self)
+
+    @cached_property
+    def process_control(self) -> ProcessControl:
+        return ProcessControl(self)
+
+    # --- broker -----------------------------------------------------------------------------
+    @cached_property
+    def broker(self) -> Any:
+        """The installation's broker (sysbrokers' `Broker` protocol), built on first use by the
+        factory the wiring layer gave this blob."""
+        if self._broker_factory is None:
+            raise ConfigError(
+                f"this DataBlob ({self.data_root}) was built without a broker; build it with "
+                "sysproduction.wiring.make_blob"
+            )
+        return self._broker_factory(self)

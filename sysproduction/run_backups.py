@@ -1,7 +1,6 @@
-"""`python -m sysproduction.run_backups`: the run_backups process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.run_backups`: runs run_backups (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("run_backups"))
+    main("run_backups")

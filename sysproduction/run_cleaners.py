@@ -1,7 +1,6 @@
-"""`python -m sysproduction.run_cleaners`: the run_cleaners process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.run_cleaners`: runs run_cleaners (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("run_cleaners"))
+    main("run_cleaners")

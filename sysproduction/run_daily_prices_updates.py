@@ -1,7 +1,6 @@
-"""`python -m sysproduction.run_daily_prices_updates`: the run_daily_prices_updates process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.run_daily_prices_updates`: runs run_daily_prices_updates (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("run_daily_prices_updates"))
+    main("run_daily_prices_updates")

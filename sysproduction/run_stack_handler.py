@@ -1,7 +1,6 @@
-"""`python -m sysproduction.run_stack_handler`: the run_stack_handler process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.run_stack_handler`: runs run_stack_handler (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("run_stack_handler"))
+    main("run_stack_handler")

@@ -1,7 +1,6 @@
-"""`python -m sysproduction.run_strategy_order_generator`: the run_strategy_order_generator process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.run_strategy_order_generator`: runs run_strategy_order_generator (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("run_strategy_order_generator"))
+    main("run_strategy_order_generator")

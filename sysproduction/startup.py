@@ -1,7 +1,6 @@
-"""`python -m sysproduction.startup`: the startup process (methods and schedule in
-sysproduction/control/process_registry.py and config `process_configuration_*`)."""
+"""`python -m sysproduction.startup`: runs startup (what it is: sysproduction/control/registry.py)."""
 
 from sysproduction.control.entry import main
 
 if __name__ == "__main__":
-    raise SystemExit(main("startup"))
+    main("startup")

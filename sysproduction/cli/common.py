@@ -18,10 +18,10 @@ def blob_from_context(ctx: click.Context, must_exist: bool = True) -> DataBlob:
     code that asks `syscore.clock.now()` agrees with the installation. The data root must hold an
     installation unless the command creates one (`must_exist=False`)."""
     from syscore.clock import set_clock
-    from sysdata.data_blob import DataBlob
+    from sysproduction.wiring import make_blob
 
     obj = ctx.find_root().obj or {}
-    blob = DataBlob.from_data_root(obj.get("data_root"), obj.get("config"), must_exist=must_exist)
+    blob = make_blob(obj.get("data_root"), config_path=obj.get("config"), must_exist=must_exist)
     set_clock(blob.clock)
     return blob
 

@@ -148,20 +148,18 @@ def data_summary(ctx: click.Context, stale_days: int) -> None:
 @click.pass_context
 def interactive(ctx: click.Context) -> None:
     """The interactive_controls menu (numbered; piped input works)."""
-    from sysproduction.control.tool_entry import run_tool
-    from sysproduction.interactive_controls import interactive_controls
+    from sysproduction.control.entry import run
 
-    run_tool(blob_from_context(ctx), interactive_controls, "interactive_controls")
+    ctx.exit(run("interactive_controls", lambda: blob_from_context(ctx)))
 
 
 @control.command()
 @click.pass_context
 def diagnostics(ctx: click.Context) -> None:
     """The interactive_diagnostics menu (numbered; piped input works)."""
-    from sysproduction.control.tool_entry import run_tool
-    from sysproduction.interactive_diagnostics import interactive_diagnostics
+    from sysproduction.control.entry import run
 
-    run_tool(blob_from_context(ctx), interactive_diagnostics, "interactive_diagnostics")
+    ctx.exit(run("interactive_diagnostics", lambda: blob_from_context(ctx)))
 
 
 @control.command("install-crontab")

@@ -37,7 +37,7 @@ def sandbox_dir(ctx: click.Context, sandbox: Path | None) -> Path:
 def demo(ctx: click.Context, sandbox: Path | None, seed: int, years: int, date: dt.datetime | None) -> None:
     """Create a fresh sandbox (data root, private config, Parquet + SQLite, simulated broker and
     clock), generate a synthetic market's history, import it, and print what each step did."""
-    from sysproduction.demo import run_demo
+    from sysproduction.cli.demo_sandbox import run_demo
 
     now = None if date is None else date.replace(hour=23, minute=59)
     data = run_demo(sandbox_dir(ctx, sandbox), seed, years, now, report=click.echo)

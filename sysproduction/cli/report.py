@@ -28,14 +28,14 @@ def roll(ctx: click.Context, instrument: str | None, as_csv: bool) -> None:
     """Roll report: state, contracts, days to expiry and roll, volumes and positions (soonest
     roll first), for all instruments or one."""
     from syscore.exceptions import MissingData
-    from sysproduction.roll_status import get_roll_info
+    from sysproduction.reports.roll_report import get_roll_info
 
     blob = blob_from_context(ctx)
     if instrument and instrument not in blob.multiple_prices.list():
         raise MissingData(f"no multiple prices for '{instrument}'; see sysprod data list instruments")
     frame = get_roll_info(blob, instrument)
     if frame.empty:
-        from sysproduction.job_summary import NO_INSTRUMENTS
+        from sysproduction.jobs.summary import NO_INSTRUMENTS
 
         click.echo(NO_INSTRUMENTS)
         return

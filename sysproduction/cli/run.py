@@ -21,26 +21,6 @@ def run(ctx: click.Context, name: str) -> None:
 
     `sysprod control processes` lists the processes and their schedule.
     """
-    from syscore.exceptions import SysprodError
-    from sysproduction.control.process_config import process_names
-    from sysproduction.control.process_registry import resolve_job
-    from sysproduction.job_registry import INTERACTIVE_TOOLS, JOBS
+    from sysproduction.control.entry import run as run_entry
 
-    if name in JOBS:
-        from sysproduction.job_main import run_job
-
-        ctx.exit(run_job(blob_from_context(ctx), resolve_job(JOBS[name])))
-    if name in INTERACTIVE_TOOLS:
-        from sysproduction.control.tool_entry import run_tool
-
-        ctx.exit(run_tool(blob_from_context(ctx), resolve_job(INTERACTIVE_TOOLS[name]), name))
-    blob = blob_from_context(ctx)
-    processes = process_names(blob.config)
-    if name not in processes and f"run_{name}" not in processes:
-        raise SysprodError(
-            f"'{name}' is not a process, job or tool; processes: {', '.join(processes)}; "
-            f"jobs: {', '.join(JOBS)}; tools: {', '.join(INTERACTIVE_TOOLS)}"
-        )
-    from sysproduction.control.entry import run_named_process
-
-    ctx.exit(run_named_process(blob, name))
+    ctx.exit(run_entry(name, lambda: blob_from_context(ctx)))

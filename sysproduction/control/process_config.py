@@ -25,7 +25,7 @@ import yaml
 
 from syscore.config import DEFAULTS_PATH
 from syscore.exceptions import ConfigError
-from sysproduction.control.process_registry import PROCESS_METHODS, STRATEGY_LAUNCHERS
+from sysproduction.control.registry import PROCESS_METHODS, STRATEGY_LAUNCHERS
 
 KEYS = {
     "start": "process_configuration_start_time",

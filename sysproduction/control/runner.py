@@ -28,7 +28,7 @@ from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import log_context
 from sysproduction.control import control_state
 from sysproduction.control.process_config import MethodConfig, ProcessConfig, load_process_config
-from sysproduction.control.process_registry import (
+from sysproduction.control.registry import (
     STRATEGY_LAUNCHERS,
     Job,
     resolve_job,

@@ -15,7 +15,7 @@ from syscore.exceptions import ConfigError
 from sysproduction.control.control_state import holder_is_dead
 from sysproduction.control.liveness import hostname
 from sysproduction.control.process_config import MethodConfig, load_process_config, process_names
-from sysproduction.control.process_registry import resolve_job, resolve_user_function
+from sysproduction.control.registry import resolve_job, resolve_user_function
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob

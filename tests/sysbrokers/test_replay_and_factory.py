@@ -16,6 +16,7 @@ from syscore.config import load_config
 from syscore.exceptions import ConfigError
 from sysdata.csv_io.reader import read_fx_csv, read_multiple_csv
 from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 
 NOW = dt.datetime(2023, 3, 15, 23, 0)
 
@@ -23,7 +24,7 @@ NOW = dt.datetime(2023, 3, 15, 23, 0)
 def _blob(tmp_path: Path, text: str, clock=None) -> DataBlob:
     config_path = tmp_path / "private_config.yaml"
     config_path.write_text(f"data_root: {tmp_path}\nbroker: sim\n" + text)
-    return DataBlob(tmp_path, load_config(config_path), clock)
+    return make_blob(tmp_path, load_config(config_path), clock)
 
 
 def test_replay_serves_multiple_prices_per_contract_up_to_now(tmp_path, reference_data):

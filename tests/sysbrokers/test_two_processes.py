@@ -12,6 +12,7 @@ from pathlib import Path
 from sysbrokers.broker import OrderLeg, OrderRequest, OrderStatus, OrderType
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 
 REPO = Path(__file__).resolve().parents[2]
 SYSPROD = Path(sys.executable).parent / "sysprod"
@@ -24,7 +25,7 @@ def _installation(root: Path) -> DataBlob:
         f"data_root: {root}\nbroker: sim\nclock: simulated\nsim_seed: 11\nsim_history_start: '2020-01-01'\nfsync_writes: false\n"
     )
     SharedSimClock(root / SIM_CLOCK_FILE).set(CLOSE)
-    return DataBlob.from_data_root(root)
+    return make_blob(root)
 
 
 def _sysprod(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -49,8 +50,8 @@ def test_orders_from_another_process_show_here(tmp_path):
 
 _WORKER = """
 import sys
-from sysdata.data_blob import DataBlob
-broker = DataBlob.from_data_root(sys.argv[1]).broker
+from sysproduction.wiring import make_blob
+broker = make_blob(sys.argv[1]).broker
 for _ in range(5):
     broker.open_orders()
 print(len(broker.fills()))

@@ -14,6 +14,7 @@ from syscore.clock import FixedClock
 from syscore.config import load_config
 from sysdata.csv_io.importer import import_csv_tree
 from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 
 
 def write_private_config(root: Path, **values) -> Path:
@@ -25,7 +26,7 @@ def write_private_config(root: Path, **values) -> Path:
 
 def blob_for(root: Path, test_clock: FixedClock, **values) -> DataBlob:
     config = load_config(write_private_config(root, **values))
-    return DataBlob(root, config, test_clock)
+    return make_blob(root, config, test_clock)
 
 
 def _cut_csv(source: Path, target: Path, cut: pd.Timestamp) -> None:

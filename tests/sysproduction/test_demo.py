@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 
 SYSPROD = Path(sys.executable).parent / "sysprod"
 TODAY = "2026-06-30"  # a Tuesday
@@ -50,7 +50,7 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert config["timeseries_store"] == "parquet" and config["document_store"] == "sqlite"
     assert Path(config["data_root"]) == root.resolve()
 
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     # the demo's price step ran the next session's jobs half an hour after its close
     assert data.clock.now() == dt.datetime(2026, 7, 1, 19, 30)
     assert lines[4].startswith("[4/5] daily prices: 2026-07-01: 3 FX pairs")
@@ -75,7 +75,7 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
 
 def test_imported_history_and_the_live_broker_agree(sandbox):
     root, _ = sandbox
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     for code in ("CORN", "NIKKEI"):
         priced = data.multiple_prices.get(code)["PRICE_CONTRACT"].iloc[-1]
         stored = data.contract_prices.get(code, priced)["FINAL"]

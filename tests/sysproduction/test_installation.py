@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
-from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.synthetic_install import START, installation
 
@@ -155,7 +155,7 @@ def test_stale_prices_are_reported_and_not_auto_rolled_and_the_roll_tool_says_wh
         "  STALE   GOLD: stale prices: they end 2024-06-03, 400 days before today (max_stale_days 5); "
         "not auto-rolled until a person has looked: sysprod run interactive_update_roll_status"
     )
-    after = DataBlob.from_data_root(root)
+    after = make_blob(root)
     assert {code: after.roll_states.get(code).state for code in states_before} == states_before
     tool = sysprod("--data-root", str(root), "run", "interactive_update_roll_status", stdin="2\nGOLD\n\n0\n")
     assert tool.returncode == 0, tool.stderr

@@ -14,10 +14,10 @@ from sysbrokers.broker import BarFrequency
 from sysbrokers.sim.faults import FaultBook
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from sysobjects.multiple_prices_update import current_contracts
-from sysproduction.control.menu import Prompter
-from sysproduction.update_fx_prices import update_fx_prices
-from sysproduction.update_historical_prices import update_historical_prices
-from sysproduction.update_sampled_contracts import update_sampled_contracts
+from sysproduction.interactive.menu import Prompter
+from sysproduction.jobs.prices.update_fx_prices import update_fx_prices
+from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.synthetic_install import installation
 

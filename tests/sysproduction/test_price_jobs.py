@@ -16,12 +16,14 @@ from sysobjects.contracts import ContractId
 from sysobjects.multiple_prices_update import current_contracts
 from sysobjects.roll_state import RollState
 from sysobjects.stitching import panama_stitch
-from sysproduction.auto_update_roll_status import auto_update_roll_status
-from sysproduction.roll_status import change_roll_state, get_roll_info
-from sysproduction.update_fx_prices import update_fx_prices
-from sysproduction.update_historical_prices import update_historical_prices
-from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
-from sysproduction.update_sampled_contracts import update_sampled_contracts
+from sysproduction.jobs.prices.auto_update_roll_status import auto_update_roll_status
+from sysproduction.jobs.prices.update_fx_prices import update_fx_prices
+from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+from sysproduction.jobs.prices.update_multiple_adjusted_prices import (
+    update_multiple_adjusted_prices,
+)
+from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
+from sysproduction.reports.roll_report import change_roll_state, get_roll_info
 from tests.smtp_inbox import email_settings, running_smtp_server
 from tests.sysproduction.synthetic_install import installation
 

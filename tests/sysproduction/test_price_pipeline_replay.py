@@ -20,15 +20,17 @@ import pandas as pd
 import pytest
 
 from syscore.clock import FixedClock
-from sysproduction.control.menu import Prompter
-from sysproduction.interactive_manual_check_historical_prices import (
+from sysproduction.interactive.manual_check_historical_prices import (
     interactive_manual_check_historical_prices as manual_check_menu,
 )
-from sysproduction.interactive_update_roll_status import menu as roll_menu
-from sysproduction.update_fx_prices import update_fx_prices
-from sysproduction.update_historical_prices import update_historical_prices
-from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
-from sysproduction.update_sampled_contracts import update_sampled_contracts
+from sysproduction.interactive.menu import Prompter
+from sysproduction.interactive.update_roll_status import menu as roll_menu
+from sysproduction.jobs.prices.update_fx_prices import update_fx_prices
+from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+from sysproduction.jobs.prices.update_multiple_adjusted_prices import (
+    update_multiple_adjusted_prices,
+)
+from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
 from tests.sysproduction.pipeline_helpers import blob_for, cut_reference_tree, import_tree
 
 INSTRUMENTS = ["US10", "SHATZ", "EUROSTX", "GBP", "CORN"]

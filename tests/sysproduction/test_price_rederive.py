@@ -27,15 +27,17 @@ from syscore.exceptions import SysprodError
 from syslogdiag import flush_logs, setup_process_logging, shutdown_logging
 from sysobjects.multiple_prices_update import current_contracts
 from sysobjects.roll_state import RollState
-from sysproduction.control.menu import Prompter
-from sysproduction.interactive_manual_check_historical_prices import (
+from sysproduction.interactive.manual_check_historical_prices import (
     interactive_manual_check_historical_prices as manual_check_menu,
 )
-from sysproduction.multiple_adjusted_updates import roll_instrument
-from sysproduction.roll_status import change_roll_state
-from sysproduction.update_historical_prices import update_historical_prices
-from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
-from sysproduction.update_sampled_contracts import update_sampled_contracts
+from sysproduction.interactive.menu import Prompter
+from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+from sysproduction.jobs.prices.update_multiple_adjusted_prices import (
+    roll_instrument,
+    update_multiple_adjusted_prices,
+)
+from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
+from sysproduction.reports.roll_report import change_roll_state
 from tests.sysproduction.synthetic_install import installation
 
 SYSPROD = Path(sys.executable).parent / "sysprod"

@@ -58,7 +58,7 @@ def read_calls(data_root) -> list[tuple[str, str, int]]:
 
 def partial_failure(data):
     """A price job where one item failed and the others were updated."""
-    from sysproduction.job_summary import JobSummary
+    from sysproduction.jobs.summary import JobSummary
 
     _record(data, "partial_failure")
     summary = JobSummary("partial_failure", updated={"CORN": "3 new rows"})
@@ -68,7 +68,7 @@ def partial_failure(data):
 
 def spiky(data):
     """A price job that held one item back as a spike (for a manual check) and updated another."""
-    from sysproduction.job_summary import JobSummary
+    from sysproduction.jobs.summary import JobSummary
 
     _record(data, "spiky")
     return JobSummary("spiky", updated={"CORN": "1 new row"},

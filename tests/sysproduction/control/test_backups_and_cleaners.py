@@ -15,14 +15,15 @@ import pandas as pd
 import pytest
 
 from sysdata.data_blob import DataBlob
-from sysproduction.control import backups
-from sysproduction.control.backups import (
+from sysproduction.jobs.housekeeping import backups
+from sysproduction.jobs.housekeeping.backups import (
     backup_arctic_to_csv,
     backup_data,
     backup_files,
     backup_mongo_data_as_dump,
 )
-from sysproduction.control.cleaners import clean_backtest_states, clean_stale_temp_files
+from sysproduction.jobs.housekeeping.cleaners import clean_backtest_states, clean_stale_temp_files
+from sysproduction.wiring import make_blob
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import env_for, make_installation, set_clock, sysprod
 
@@ -32,7 +33,7 @@ INDEX = pd.bdate_range("2026-01-01", periods=3)
 
 def _installation(tmp_path: Path, **config) -> DataBlob:  # noqa: ANN003
     root = make_installation(tmp_path / "inst", {}, now=DAY1, backup_path=str(tmp_path / "bk"), **config)
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.0], index=INDEX))
     data.adjusted_prices.write("CORN", pd.Series([4.0, 5.0, 6.0], index=INDEX))
     data.fx_prices.write("GBPUSD", pd.Series([1.2, 1.3, 1.25], index=INDEX))
@@ -42,7 +43,7 @@ def _installation(tmp_path: Path, **config) -> DataBlob:  # noqa: ANN003
 
 def _next_day(data: DataBlob, days: int = 1) -> DataBlob:
     set_clock(data.data_root, DAY1 + dt.timedelta(days=days))
-    return DataBlob.from_data_root(data.data_root)
+    return make_blob(data.data_root)
 
 
 def _generations(tmp_path: Path) -> list[str]:
@@ -156,7 +157,7 @@ def test_a_generation_restored_into_a_fresh_data_root_reads_the_same_data(tmp_pa
     assert done.stdout.startswith("restored parquet, private_config.yaml, sim_clock.json, sysprod.sqlite")
     for what in (("adjusted", "US10"), ("fx", "GBPUSD")):
         assert _show(fresh, *what) == _show(data.data_root, *what)
-    restored = DataBlob.from_data_root(fresh)
+    restored = make_blob(fresh)
     assert restored.adjusted_prices.get("CORN").equals(data.adjusted_prices.get("CORN"))
     assert restored.documents.get("test", "k") == {"value": 1}
 
@@ -221,7 +222,7 @@ def test_a_backup_path_inside_the_data_is_refused(tmp_path, job):
     from syscore.exceptions import ConfigError
 
     data = _installation(tmp_path)
-    data = DataBlob(data.data_root, data.config.with_overrides(
+    data = make_blob(data.data_root, data.config.with_overrides(
         {"backup_path": str(data.data_root / "csv" / "bk")}), data.clock)
     with pytest.raises(ConfigError, match="inside the data it would back up"):
         job(data)
@@ -232,4 +233,4 @@ def test_a_retention_below_one_generation_is_refused_at_start(tmp_path):
 
     root = make_installation(tmp_path / "inst", {}, now=DAY1, backup_generations=0)
     with pytest.raises(ConfigError, match="'backup_generations' is 0; give a number at least 1"):
-        DataBlob.from_data_root(root)
+        make_blob(root)

@@ -12,13 +12,13 @@ import pytest
 from syscore.clock import FixedClock
 from syscore.config import load_config
 from syscore.exceptions import ConcurrencyError, ConfigError
-from sysdata.data_blob import DataBlob
 from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import flush_logs, setup_process_logging, shutdown_logging
 from sysproduction.control import control_state
 from sysproduction.control.liveness import hostname, is_alive, process_identity
 from sysproduction.control.process_config import load_process_config, merged_section
 from sysproduction.control.runner import ProcessRunner
+from sysproduction.wiring import make_blob
 from tests.sysproduction.control.helpers import job
 from tests.sysproduction.control.jobs_for_tests import read_calls
 
@@ -28,7 +28,7 @@ NOW = dt.datetime(2026, 11, 25, 10, 0)
 @pytest.fixture
 def blob(tmp_path):
     config = load_config(None, env={}).with_overrides({"data_root": str(tmp_path)})
-    data = DataBlob(tmp_path, config, FixedClock(NOW))
+    data = make_blob(tmp_path, config, FixedClock(NOW))
     setup_process_logging(data, "test")
     yield data
     shutdown_logging()

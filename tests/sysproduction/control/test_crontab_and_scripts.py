@@ -13,7 +13,7 @@ import pytest
 
 from syscore.config import load_config
 from sysproduction.control.crontab import crontab_block, merge_into
-from sysproduction.control.process_registry import PROCESS_METHODS
+from sysproduction.control.registry import PROCESS_METHODS
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import make_installation, sysprod
 
@@ -37,10 +37,10 @@ def test_crontab_file_is_the_default_schedule():
 
 def test_wrappers_and_modules_are_exactly_the_processes_and_jobs():
     """No wrapper or run_ module is left for a process that no longer exists."""
-    from sysproduction.job_registry import INTERACTIVE_TOOLS, JOBS
+    from sysproduction.control.registry import JOBS, TOOLS
 
     wrappers = {p.name for p in (REPO_ROOT / "scripts").iterdir() if not p.name.startswith("_")}
-    assert wrappers == set(PROCESS_METHODS) | set(JOBS) | set(INTERACTIVE_TOOLS)
+    assert wrappers == set(PROCESS_METHODS) | set(JOBS) | set(TOOLS)
     modules = {p.stem for p in (REPO_ROOT / "sysproduction").glob("run_*.py")}
     assert modules == {name for name in PROCESS_METHODS if name.startswith("run_")}
 

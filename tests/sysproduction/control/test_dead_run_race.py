@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sysdata.data_blob import DataBlob
 from sysproduction.control.liveness import hostname, process_identity
+from sysproduction.wiring import make_blob
 from tests.smtp_inbox import email_settings, running_smtp_server
 from tests.sysproduction.control.helpers import make_installation, start_background, sysprod
 
@@ -36,7 +37,7 @@ def _detector(root: str, barrier, rounds: int) -> None:
     from syslogdiag import flush_logs, setup_process_logging
     from sysproduction.control.control_state import mark_dead_processes
 
-    data = DataBlob.from_data_root(Path(root))
+    data = make_blob(Path(root))
     setup_process_logging(data, "detector")
     for _ in range(rounds):
         barrier.wait()
@@ -59,7 +60,7 @@ def test_racing_detectors_record_each_dead_run_once(tmp_path):
     pid, identity = _dead_pid()
     with running_smtp_server() as (port, inbox):
         root = make_installation(tmp_path / "inst", {}, now=NOW, **email_settings(port))
-        data = DataBlob.from_data_root(root)
+        data = make_blob(root)
         context = multiprocessing.get_context("spawn")
         barrier = context.Barrier(3, timeout=120)
         detectors = [context.Process(target=_detector, args=(str(root), barrier, ROUNDS))
@@ -92,7 +93,7 @@ def test_mark_dead_racing_startup_reports_each_killed_process_once(tmp_path):
     pid, identity = _dead_pid()
     with running_smtp_server() as (port, inbox):
         root = make_installation(tmp_path / "inst", {}, now=NOW, **email_settings(port))
-        data = DataBlob.from_data_root(root)
+        data = make_blob(root)
         names = [f"run_killed_{i}" for i in range(6)]
         for name in names:
             _dead_run(data, name, pid, identity)

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from syscore.exceptions import DataValidationError
-from sysdata.data_blob import DataBlob
 from sysproduction.control.control_state import accept_failures
+from sysproduction.wiring import make_blob
 from tests.sysproduction.control.helpers import job, make_installation, sysprod
 from tests.sysproduction.control.jobs_for_tests import read_calls
 
@@ -18,7 +18,7 @@ NOW = dt.datetime(2026, 11, 25, 20, 0)  # a Wednesday evening
 
 
 def _state(root, name):
-    return DataBlob.from_data_root(root).process_control.get(name)
+    return make_blob(root).process_control.get(name)
 
 
 def _installation(tmp_path, **after):
@@ -103,7 +103,7 @@ def test_spikes_alone_are_not_a_failure(tmp_path):
 
 def test_accept_refuses_a_process_without_failures(tmp_path):
     root = _installation(tmp_path)
-    control = DataBlob.from_data_root(root).process_control
+    control = make_blob(root).process_control
     with pytest.raises(DataValidationError) as never:
         accept_failures(control, "run_prices", NOW)
     assert str(never.value) == (

@@ -17,9 +17,10 @@ from syscore.exceptions import ConfigError
 from sysdata.data_blob import DataBlob
 from sysdata.repos.prices import AdjustedPrices
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
-from sysproduction.control.backups import backup_data
-from sysproduction.control.cleaners import clean_echo_files, clean_logs
 from sysproduction.control.process_config import process_names
+from sysproduction.jobs.housekeeping.backups import backup_data
+from sysproduction.jobs.housekeeping.cleaners import clean_echo_files, clean_logs
+from sysproduction.wiring import make_blob
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import (
     clock_now,
@@ -45,7 +46,7 @@ def test_interactive_controls_change_status_and_view_config(tmp_path):
 
     assert out.returncode == 0, out.stderr
     assert "run_x: GO -> PAUSE" in out.stdout
-    assert DataBlob.from_data_root(root).process_control.get("run_x").status.value == "PAUSE"
+    assert make_blob(root).process_control.get("run_x").status.value == "PAUSE"
     config_line = next(line for line in out.stdout.splitlines() if " job_a " in line)
     assert config_line.split()[:6] == ["run_x", "09:30", "none", "job_a", "15", "4"]
     state_line = next(line for line in out.stdout.splitlines()
@@ -66,7 +67,7 @@ def test_a_process_is_chosen_the_same_way_in_every_option(tmp_path):
     """Its number in the list works in options 2 (status), 4 (config) and 5 (accept) alike."""
     root = make_installation(tmp_path / "inst", {"run_x": {"start": "09:30", "methods": {
         "job_a": job("job_a", frequency=15, max_executions=4)}}}, now=NOW)
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     number = process_names(data.config).index("run_x") + 1
     data.process_control.update("run_x", lambda s: replace(
         s, last_outcome="completed with failures", end_time=NOW))
@@ -81,7 +82,7 @@ def test_a_process_is_chosen_the_same_way_in_every_option(tmp_path):
     assert all(line.split()[:4] == ["run_x", "09:30", "none", "job_a"] for line in config_lines)
     assert "run_x: GO -> STOP" in out.stdout
     assert "run_x: completed with failures, accepted (run ended 2026-11-25 10:00:00)" in out.stdout
-    after = DataBlob.from_data_root(root).process_control.get("run_x")
+    after = make_blob(root).process_control.get("run_x")
     assert (after.status.value, after.last_outcome) == ("STOP", "completed with failures, accepted")
 
 
@@ -89,7 +90,7 @@ def test_diagnostics_logs_history_and_stale_data(tmp_path):
     root = make_installation(tmp_path / "inst", {"run_mixed": {"methods": {
         "failing": job("failing"), "job_a": job("job_a")}}}, now=NOW)
     assert sysprod(root, "run", "mixed").returncode == 1
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     fresh = pd.bdate_range(end=NOW.date(), periods=5)
     stale = pd.bdate_range(end=NOW.date() - dt.timedelta(days=14), periods=5)
     data.adjusted_prices.write("US10", pd.Series(range(5), index=fresh, dtype=float))
@@ -133,7 +134,7 @@ def test_clock_command(tmp_path):
 
 def _blob(tmp_path, **config) -> DataBlob:
     root = make_installation(tmp_path / "inst", {}, now=NOW, **config)
-    return DataBlob.from_data_root(root)
+    return make_blob(root)
 
 
 def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
@@ -164,7 +165,7 @@ def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
 
 def test_backup_refuses_a_path_inside_the_data(tmp_path):
     data = _blob(tmp_path)
-    data = DataBlob(data.data_root, data.config.with_overrides(
+    data = make_blob(data.data_root, data.config.with_overrides(
         {"backup_path": str(data.data_root / "parquet" / "bk")}), data.clock)
     with pytest.raises(ConfigError, match="inside the data it would back up"):
         backup_data(data)

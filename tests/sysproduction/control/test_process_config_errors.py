@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 from tests.sysproduction.control.helpers import job, make_installation, sysprod
 from tests.sysproduction.control.jobs_for_tests import read_calls
 
@@ -84,4 +84,4 @@ def test_process_config_mistake_is_one_line_at_start(tmp_path, case):
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
     assert out.stdout == ""
     assert read_calls(root) == []  # nothing ran
-    assert DataBlob.from_data_root(root).process_control.get("run_mine").start_time is None
+    assert make_blob(root).process_control.get("run_mine").start_time is None

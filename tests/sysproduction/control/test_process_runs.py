@@ -8,7 +8,8 @@ import signal
 
 from sysdata.data_blob import DataBlob
 from sysproduction.control.process_config import load_process_config
-from sysproduction.control.process_registry import PROCESS_METHODS
+from sysproduction.control.registry import PROCESS_METHODS
+from sysproduction.wiring import make_blob
 from tests.sysproduction.control.helpers import (
     clock_now,
     job,
@@ -28,7 +29,7 @@ def at(hh: int, mm: int = 0, day: dt.datetime = DAY) -> dt.datetime:
 
 
 def blob(root) -> DataBlob:
-    return DataBlob.from_data_root(root)
+    return make_blob(root)
 
 
 def test_frequency_and_max_executions_on_the_simulated_clock(tmp_path):

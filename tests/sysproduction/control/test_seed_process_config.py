@@ -13,10 +13,10 @@ import pytest
 
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from syscore.config import load_config
-from sysdata.data_blob import DataBlob
-from sysproduction.control import process_registry
+from sysproduction.control import registry as process_registry
 from sysproduction.control.process_config import load_process_config
 from sysproduction.control.runner import ProcessRunner
+from sysproduction.wiring import make_blob
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import make_installation
 from tests.sysproduction.synthetic_install import installation
@@ -163,7 +163,7 @@ def test_a_strategy_method_runs_its_launcher_with_the_strategy_and_its_settings(
     root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 21))
     (root / "private_config.yaml").write_text(
         (root / "private_config.yaml").read_text() + SEED_BLOCK)
-    data = DataBlob.from_data_root(root)
+    data = make_blob(root)
     data.process_control.update("run_daily_prices_updates", lambda s: s.__class__(
         s.process_name, last_outcome="completed", end_time=dt.datetime(2026, 11, 25, 20, 30)))
 

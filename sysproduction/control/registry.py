@@ -1,13 +1,17 @@
-"""Which functions make up each production process, in the order they run.
+"""The one registry of what can be run: processes and their methods, single jobs, interactive
+tools. Everything else is derived from it: `sysprod run NAME`, the `python -m sysproduction.NAME`
+alias modules, the `scripts/` wrappers (tests check both against `entry_names()`), and the
+validation of config's `process_configuration_methods` (process_config.py).
 
-process name -> method name -> "module:function". A job is `function(data: DataBlob) -> object`
-(the object is a summary the runner prints; a JobSummary with failed items fails the method).
-Method names are pysystemtrade's, so a user's copy of its `process_configuration_methods` works
-as it is; where the backends differ (Parquet, SQLite) the job does the equivalent under the same
-name. Functions are imported only when a process runs, so listing processes is cheap, and a method
+Targets are "module:function" strings, imported only when run, so listing is cheap, and a method
 whose job is not part of this version says "not available in this version" instead of failing.
-Adding a job is one line here plus its frequency/max_executions in `process_configuration_methods`
-of defaults.yaml.
+
+A job is `function(data: DataBlob) -> object` (the object is a summary the runner prints; a
+JobSummary with failed items fails the method). Method names are pysystemtrade's, so a user's copy
+of its `process_configuration_methods` works as it is; where the backends differ (Parquet, SQLite)
+the job does the equivalent under the same name. Adding a job to a process is one line in
+METHODS plus its line (frequency/max_executions) under the process in defaults.yaml's
+`process_configuration_methods`, which holds each process's method list and order.
 
 `run_systems` and `run_strategy_order_generator` have one method per strategy, named by the user
 (pysystemtrade's shape: `my_strategy: {max_executions: 1, object: ..., backtest_config_filename:
@@ -24,23 +28,33 @@ from typing import Any
 
 from syscore.exceptions import ConfigError
 
+_PRICES = "sysproduction.jobs.prices"
 _STACK = "sysexecution.stack_handler"
-_BACKUPS = "sysproduction.control.backups"
-_CLEANERS = "sysproduction.control.cleaners"
+_BACKUPS = "sysproduction.jobs.housekeeping.backups"
+_CLEANERS = "sysproduction.jobs.housekeeping.cleaners"
+
+# Jobs that can also be run one at a time (`sysprod run NAME`, `python -m sysproduction.NAME`,
+# `scripts/NAME`), for catching up by hand after a failure.
+JOBS: dict[str, str] = {
+    name: f"{_PRICES}.{name}:{name}"
+    for name in ("update_fx_prices", "update_sampled_contracts", "update_historical_prices",
+                 "auto_update_roll_status", "update_multiple_adjusted_prices")
+}
+
+# Interactive tools: numbered menus that also work with piped input.
+TOOLS: dict[str, str] = {
+    f"interactive_{name}": f"sysproduction.interactive.{name}:interactive_{name}"
+    for name in ("controls", "diagnostics", "update_roll_status",
+                 "manual_check_historical_prices", "manual_check_fx_prices")
+}
 
 PROCESS_METHODS: dict[str, dict[str, str]] = {
-    "run_daily_prices_updates": {  # the order matters: each step uses what the one before wrote
-        "update_fx_prices": "sysproduction.update_fx_prices:update_fx_prices",
-        "update_sampled_contracts": "sysproduction.update_sampled_contracts:update_sampled_contracts",
-        "update_historical_prices": "sysproduction.update_historical_prices:update_historical_prices",
-        # roll states are decided on today's prices, before the multiple prices are extended
-        "auto_update_roll_status": "sysproduction.auto_update_roll_status:auto_update_roll_status",
-        "update_multiple_adjusted_prices":
-            "sysproduction.update_multiple_adjusted_prices:update_multiple_adjusted_prices",
-    },
+    # the order matters: each step uses what the one before wrote; roll states are decided on
+    # today's prices, before the multiple prices are extended
+    "run_daily_prices_updates": dict(JOBS),
     "run_capital_update": {
-        "update_total_capital": "sysproduction.update_total_capital:update_total_capital",
-        "strategy_allocation": "sysproduction.update_strategy_capital:update_strategy_capital",
+        "update_total_capital": "sysproduction.jobs.capital.update_total_capital:update_total_capital",
+        "strategy_allocation": "sysproduction.jobs.capital.update_strategy_capital:update_strategy_capital",
     },
     "run_systems": {},  # one method per strategy (STRATEGY_LAUNCHERS)
     "run_strategy_order_generator": {},  # one method per strategy (STRATEGY_LAUNCHERS)
@@ -71,18 +85,44 @@ PROCESS_METHODS: dict[str, dict[str, str]] = {
                      "daily_pandl_report", "reconcile_report", "trade_report")
     },
     "startup": {
-        "clear_stale_processes": "sysproduction.control.startup_jobs:clear_stale_processes",
+        "clear_stale_processes": "sysproduction.jobs.housekeeping.startup:clear_stale_processes",
         "clear_broker_client_ids": "sysbrokers.IB.client_ids:clear_client_ids",
     },
 }
 
 # The job each strategy method of these processes runs, with the strategy's name and settings.
 STRATEGY_LAUNCHERS: dict[str, str] = {
-    "run_systems": "sysproduction.strategy_systems:run_strategy_system",
-    "run_strategy_order_generator": "sysproduction.strategy_order_generator:generate_strategy_orders",
+    "run_systems": "sysproduction.jobs.strategies.run_strategy_system:run_strategy_system",
+    "run_strategy_order_generator": "sysproduction.jobs.strategies.generate_strategy_orders:generate_strategy_orders",
 }
 
 Job = Callable[[Any], object]
+
+
+def entry_names() -> list[str]:
+    """Every name a user runs: processes, jobs and tools. Each has an alias module
+    `sysproduction/NAME.py` (text `alias_source(NAME)`) and a wrapper `scripts/NAME`; tests check
+    both sets against this list."""
+    return [*PROCESS_METHODS, *JOBS, *TOOLS]
+
+
+def alias_source(name: str) -> str:
+    """The whole text of `sysproduction/NAME.py`, the module behind `python -m
+    sysproduction.NAME`: it only hands NAME to the one entry path (`control/entry.py`)."""
+    return (
+        f'"""`python -m sysproduction.{name}`: runs {name} (what it is: '
+        'sysproduction/control/registry.py)."""\n\n'
+        "from sysproduction.control.entry import main\n\n"
+        'if __name__ == "__main__":\n'
+        f'    main("{name}")\n'
+    )
+
+
+# Module paths of earlier versions that users type, now elsewhere: old -> new (each old module
+# only runs the new one's `main`; a test checks).
+MOVED_MODULES: dict[str, str] = {
+    "sysproduction.control.backups": "sysproduction.jobs.housekeeping.backups",
+}
 
 
 def _module_exists(module_name: str) -> bool:

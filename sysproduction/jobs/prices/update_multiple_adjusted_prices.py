@@ -1,8 +1,12 @@
-"""Extending and rolling one instrument's multiple and adjusted prices (stored I/O around the pure
-steps in `sysobjects.multiple_prices_update` and `sysobjects.stitching`).
+"""Job: bring multiple prices up to the contract prices of the current PRICE/FORWARD/CARRY
+contracts, re-deriving the rows from the earliest bar that arrived since the last run (so a late
+bar fills its row), then adjusted prices (rows move with PRICE; no re-stitch), and carry out the
+Panama step for instruments in Roll_Adjusted (priced from both contracts at one timestamp).
 
-Shared by the nightly job, the auto-roller and the interactive roll tool, so a roll is done one way
-only.
+The job's I/O and orchestration live here, around the pure steps in
+`sysobjects.multiple_prices_update` and `sysobjects.stitching`. `extend_instrument` and
+`roll_instrument` are also used by the auto-roller and the interactive roll tool, so a roll is done
+one way only.
 
 Each run re-derives the rows from the earliest contract bar that arrived since the last run (the
 instrument's watermark: what the last run consumed of each current contract's prices), so a bar
@@ -15,6 +19,9 @@ differential is recorded before the roll row is written. Writes go: differential
 adjusted prices, roll state; every step checks what is already stored, so a run killed between two
 writes is completed, never repeated, by the next run (an adjusted series that lags a roll is
 shifted by the recorded differential; a roll already in the multiple prices is not rolled again).
+
+Run: `sysprod run update_multiple_adjusted_prices` or
+`python -m sysproduction.update_multiple_adjusted_prices`.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from syscore.exceptions import MissingData, SysprodError
 from sysdata.data_blob import DataBlob
 from sysdata.repos.prices import PriceWatermarks
 from sysdata.repos.roll_state import RollDifferentials
+from syslogdiag import log_context
 from sysobjects.contracts import ContractId
 from sysobjects.multiple_prices_update import (
     bars_seen,
@@ -39,6 +47,7 @@ from sysobjects.multiple_prices_update import (
 )
 from sysobjects.roll_state import RollState
 from sysobjects.stitching import extend_adjusted, panama_stitch
+from sysproduction.jobs.summary import JobSummary, traded_instruments
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +170,21 @@ def roll_instrument(data: DataBlob, instrument: str) -> str:
     data.roll_states.set(instrument, RollState.NO_ROLL, data.clock.now(), f"after roll: {message}")
     log.info("%s: %s; roll state back to No_Roll", instrument, message)
     return message
+
+
+def update_multiple_adjusted_prices(data: DataBlob, instruments: list[str] | None = None) -> JobSummary:
+    summary = JobSummary("update_multiple_adjusted_prices")
+    for instrument in traded_instruments(data, summary):
+        if instruments is not None and instrument not in instruments:
+            continue
+        with log_context(instrument_code=instrument, type="multiple_adjusted_prices"), \
+                summary.isolated(instrument, "multiple/adjusted prices"):
+            rows, adjusted = extend_instrument(data, instrument)
+            notes = [f"{rows} multiple row(s), {adjusted} adjusted row(s)"] if rows or adjusted else []
+            if data.roll_states.get(instrument).state is RollState.ROLL_ADJUSTED:
+                notes.append(roll_instrument(data, instrument))
+            if notes:
+                summary.updated[instrument] = "; ".join(notes)
+            else:
+                summary.unchanged.append(instrument)
+    return summary

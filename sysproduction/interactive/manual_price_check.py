@@ -18,7 +18,7 @@ import pandas as pd
 
 from syscore.exceptions import DataValidationError
 from sysobjects.spikes import Spike, find_spikes
-from sysproduction.control.menu import Prompter
+from sysproduction.interactive.menu import Prompter
 
 ACCEPT, PREVIOUS, TYPE = "accept the new value", "use the previous value", "type a value"
 

@@ -20,6 +20,7 @@ import yaml
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock, WallClock
 from syscore.exceptions import SysprodError
 from sysdata.data_blob import DataBlob
+from sysproduction.wiring import make_blob
 
 MARKER = ".sysprod_sandbox"
 MARKET_TREE = "market_csv"  # the generated pysystemtrade CSV tree, inside the sandbox
@@ -94,7 +95,7 @@ def create_sandbox(path: Path, seed: int, years: int, now: dt.datetime) -> DataB
     )
     (root / "private_config.yaml").write_text(config_text)
     SharedSimClock(root / SIM_CLOCK_FILE).set(now)
-    return DataBlob.from_data_root(root)
+    return make_blob(root)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -153,11 +154,13 @@ PRICE_JOB_DELAY = dt.timedelta(minutes=30)  # the price jobs run this long after
 
 def update_prices(data: DataBlob) -> str:
     """The next session's price jobs, in the nightly order, on the simulated clock."""
-    from sysproduction.auto_update_roll_status import auto_update_roll_status
-    from sysproduction.update_fx_prices import update_fx_prices
-    from sysproduction.update_historical_prices import update_historical_prices
-    from sysproduction.update_multiple_adjusted_prices import update_multiple_adjusted_prices
-    from sysproduction.update_sampled_contracts import update_sampled_contracts
+    from sysproduction.jobs.prices.auto_update_roll_status import auto_update_roll_status
+    from sysproduction.jobs.prices.update_fx_prices import update_fx_prices
+    from sysproduction.jobs.prices.update_historical_prices import update_historical_prices
+    from sysproduction.jobs.prices.update_multiple_adjusted_prices import (
+        update_multiple_adjusted_prices,
+    )
+    from sysproduction.jobs.prices.update_sampled_contracts import update_sampled_contracts
 
     data.clock.set(next_session_close(data.clock.now()) + PRICE_JOB_DELAY)
     fx, sampled, prices, rolls, multiple = (
@@ -183,7 +186,7 @@ def run_backtest(data: DataBlob) -> str:
     from systems.data import load_blob_inputs
     from systems.run import run_to_directory
 
-    config = Path(__file__).resolve().parent.parent / "systems" / "provided" / "futures_chapter15.yaml"
+    config = Path(__file__).resolve().parents[2] / "systems" / "provided" / "futures_chapter15.yaml"
 
     def load(backtest_config):  # noqa: ANN001, ANN202
         inputs = load_blob_inputs(data, backtest_config.instruments, backtest_config.base_currency)

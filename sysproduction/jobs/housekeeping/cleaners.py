@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from syscore.fileio import LockBusy, file_lock
 from sysproduction.control.paths import echo_path
-from sysproduction.job_summary import JobSummary
+from sysproduction.jobs.summary import JobSummary
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
@@ -126,7 +126,11 @@ def _record(summary: JobSummary, item: str, removed: int, text: str) -> None:
 
 
 def _clean_temp_files(data: DataBlob, summary: JobSummary) -> None:
-    from sysproduction.control.backups import LOCK, checked_backup_path, recover_interrupted
+    from sysproduction.jobs.housekeeping.backups import (
+        LOCK,
+        checked_backup_path,
+        recover_interrupted,
+    )
 
     root = data.data_root
     with summary.isolated("time series", "clean"):

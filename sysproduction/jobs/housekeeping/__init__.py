@@ -1,0 +1,1 @@
+"""Jobs that keep an installation healthy: backups (and restore), cleaners, startup."""

@@ -1,0 +1,1 @@
+"""The data of each report (rendering lives with the report commands)."""
