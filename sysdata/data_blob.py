@@ -5,8 +5,8 @@ process that needs only one of them pays for only one. Every member is a typed a
 checker sees it); a later data kind is one more cached property here.
 
 The broker is not named here: storage sits below the brokers, so the blob is given a broker
-factory by the layer above (`sysproduction.wiring.make_blob`, which every process, command and
-test that needs a broker uses). A blob built without one says so when its broker is asked for.
+factory by the production layer above (its wiring module's `make_blob`, which every process,
+command and test that needs a broker uses). A blob built without one says so when its broker is asked for.
 """
 
 from __future__ import annotations
@@ -160,11 +160,11 @@ class DataBlob:
     # --- broker -----------------------------------------------------------------------------
     @cached_property
     def broker(self) -> Any:
-        """The installation's broker (sysbrokers' `Broker` protocol), built on first use by the
-        factory the wiring layer gave this blob."""
+        """The installation's broker (the broker layer's `Broker` protocol), built on first use by
+        the factory the wiring layer gave this blob."""
         if self._broker_factory is None:
             raise ConfigError(
                 f"this DataBlob ({self.data_root}) was built without a broker; build it with "
-                "sysproduction.wiring.make_blob"
+                "the production wiring's make_blob"
             )
         return self._broker_factory(self)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from syscore.clock import Clock
 
 
 @click.group()
@@ -37,8 +44,10 @@ def run(
 ) -> None:
     """Run the system in CONFIG.yaml and write per-instrument series and a summary to --out."""
     started = time.perf_counter()
-    from systems.run import run_to_directory
+    from syscore.clock import WallClock
+    from sysproduction.backtests.run import run_to_directory
 
+    clock: Clock = WallClock()  # a CSV tree has no installation, so no simulated time
     if csv_data is not None:
         from systems.data import stream_csv_inputs
 
@@ -51,16 +60,30 @@ def run(
         from sysproduction.cli.common import blob_from_context
         from systems.data import load_blob_inputs
 
+        installation = cache(lambda: blob_from_context(ctx))
+        clock = _LaterClock(lambda: installation().clock)
+
         def load(config):  # noqa: ANN001, ANN202
-            inputs = load_blob_inputs(blob_from_context(ctx), config.instruments, config.base_currency)
+            inputs = load_blob_inputs(installation(), config.instruments, config.base_currency)
             return inputs.fx_usd, inputs.instruments.values()
 
-    _, summary = run_to_directory(config_path, load, out, mode, list(instruments), started)
+    _, summary = run_to_directory(config_path, load, out, clock, mode, list(instruments), started)
     sharpe = summary["sharpe"]
     click.echo(
         f"{len(summary['instruments'])} instruments, Sharpe {_fmt(sharpe)} "
         f"(gross {_fmt(summary['gross_sharpe'])}), {summary['seconds']:.2f} s -> {out}"
     )
+
+
+class _LaterClock:
+    """The installation's clock (wall or simulated), looked up when first asked: after the config
+    is validated, so a config mistake is reported before the data root is opened."""
+
+    def __init__(self, find: Callable[[], Clock]):
+        self._find = find
+
+    def now(self) -> dt.datetime:
+        return self._find().now()
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -72,7 +95,8 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Where to save the chart (default OUT/account_curve.png).")
 def show(out: Path, png: Path | None) -> None:
     """Print the summary of backtest results in OUT and save a PNG of the account curve."""
-    from systems.report import load_results_from, save_account_chart, summary_table
+    from syslogdiag.render.backtest import save_account_chart, summary_table
+    from sysproduction.backtests.results import load_results_from
 
     summary, curve, folder = load_results_from(out)  # one version, even if a rerun swaps OUT
     from rich.console import Console

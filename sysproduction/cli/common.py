@@ -14,16 +14,12 @@ if TYPE_CHECKING:
 
 
 def blob_from_context(ctx: click.Context, must_exist: bool = True) -> DataBlob:
-    """The installation's DataBlob; its clock (wall or simulated) becomes the process clock, so
-    code that asks `syscore.clock.now()` agrees with the installation. The data root must hold an
-    installation unless the command creates one (`must_exist=False`)."""
-    from syscore.clock import set_clock
+    """The installation's DataBlob (code that needs the time asks its clock, wall or simulated).
+    The data root must hold an installation unless the command creates one (`must_exist=False`)."""
     from sysproduction.wiring import make_blob
 
     obj = ctx.find_root().obj or {}
-    blob = make_blob(obj.get("data_root"), config_path=obj.get("config"), must_exist=must_exist)
-    set_clock(blob.clock)
-    return blob
+    return make_blob(obj.get("data_root"), config_path=obj.get("config"), must_exist=must_exist)
 
 
 def print_frame(frame: pd.DataFrame, title: str, as_csv: bool, index_label: str | None = None) -> None:

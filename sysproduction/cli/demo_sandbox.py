@@ -182,9 +182,8 @@ BACKTEST_OUT = "backtest"  # the demo backtest's output, inside the sandbox
 
 def run_backtest(data: DataBlob) -> str:
     """The provided trend + carry system on the sandbox's instruments that it trades."""
-    from systems.config import load_backtest_config
-    from systems.data import load_blob_inputs
-    from systems.run import run_to_directory
+    from sysproduction.backtests.run import run_to_directory
+    from systems.data import load_backtest_config, load_blob_inputs
 
     config = Path(__file__).resolve().parents[2] / "systems" / "provided" / "futures_chapter15.yaml"
 
@@ -193,7 +192,7 @@ def run_backtest(data: DataBlob) -> str:
         return inputs.fx_usd, inputs.instruments.values()
 
     traded = [code for code in load_backtest_config(config).instruments if code in data.instruments.list()]
-    _, summary = run_to_directory(config, load, data.data_root / BACKTEST_OUT, instruments=traded)
+    _, summary = run_to_directory(config, load, data.data_root / BACKTEST_OUT, data.clock, instruments=traded)
     return (
         f"{', '.join(summary['instruments'])}: Sharpe {summary['sharpe']:.2f} "
         f"(see: sysprod backtest show {data.data_root / BACKTEST_OUT})"

@@ -30,17 +30,13 @@ if TYPE_CHECKING:
 
 
 def blob_from_environment() -> DataBlob:
-    """The installation named by SYSPROD_DATA_ROOT / SYSPROD_CONFIG; its clock becomes the
-    process clock."""
-    from syscore.clock import set_clock
+    """The installation named by SYSPROD_DATA_ROOT / SYSPROD_CONFIG (its clock is `blob.clock`)."""
     from sysproduction.wiring import make_blob
 
     root = os.environ.get("SYSPROD_DATA_ROOT")
     config = os.environ.get("SYSPROD_CONFIG")
-    blob = make_blob(Path(root) if root else None, config_path=Path(config) if config else None,
+    return make_blob(Path(root) if root else None, config_path=Path(config) if config else None,
                      must_exist=True)
-    set_clock(blob.clock)
-    return blob
 
 
 def run(name: str, build_blob: Callable[[], DataBlob] | None = None,

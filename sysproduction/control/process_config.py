@@ -2,8 +2,9 @@
 
 Shape (pysystemtrade's): `process_configuration_start_time[process] = "HH:MM"`, `..._stop_time`,
 `..._previous_process[process] = other_process`, `..._methods[process][method] = {frequency,
-max_executions, run_on_completion_only, function}`. The registry gives each method's function and
-order; config may add methods (with `function: module:function`) or whole processes of the user's
+max_executions, run_on_completion_only, function}`. defaults.yaml gives each built-in process its
+methods and their order, the registry (registry.METHODS) each method's function; config may add
+methods (with `function: module:function`) or whole processes of the user's
 own. A private config that names one process keeps the defaults of every other process. The
 methods of run_systems and run_strategy_order_generator are strategies (any name; settings
 `object`, `backtest_config_filename`, `function` as in pysystemtrade).
@@ -25,7 +26,7 @@ import yaml
 
 from syscore.config import DEFAULTS_PATH
 from syscore.exceptions import ConfigError
-from sysproduction.control.registry import PROCESS_METHODS, STRATEGY_LAUNCHERS
+from sysproduction.control import registry
 
 KEYS = {
     "start": "process_configuration_start_time",
@@ -139,8 +140,8 @@ def parse_time(value: Any, where: str) -> dt.time | None:
 
 def process_names(config: Mapping[str, Any]) -> list[str]:
     """Every known process: the registry's, then the user's own from config."""
-    names = list(PROCESS_METHODS)
-    names += [p for p in merged_section(config, KEYS["methods"]) if p not in PROCESS_METHODS]
+    names = list(registry.PROCESSES)
+    names += [p for p in merged_section(config, KEYS["methods"]) if p not in registry.PROCESSES]
     return names
 
 
@@ -207,7 +208,7 @@ def _parse_methods(config: Mapping[str, Any], name: str) -> list[MethodConfig]:
     configured = merged_section(config, KEYS["methods"]).get(name) or {}
     if not isinstance(configured, dict):
         raise ConfigError(f"{where} must be a mapping of method -> settings")
-    registered = PROCESS_METHODS.get(name, {})
+    registered = registered_methods(name)
     order = list(registered) + [m for m in configured if m not in registered]
     return [
         _method_config(name, method, configured.get(method) or {}, registered, f"{where}.{method}")
@@ -215,11 +216,20 @@ def _parse_methods(config: Mapping[str, Any], name: str) -> list[MethodConfig]:
     ]
 
 
+def registered_methods(process: str) -> dict[str, str]:
+    """A built-in process's methods, in order, from defaults.yaml, each with its registry
+    function (an empty mapping for a process of the user's own)."""
+    if process not in registry.PROCESSES:
+        return {}
+    methods = _defaults()[KEYS["methods"]].get(process) or {}
+    return {method: registry.METHODS[method] for method in methods}
+
+
 def _method_config(process: str, method: str, fields: Any, registered: Mapping[str, str],
                    where: str) -> MethodConfig:
     if not isinstance(fields, dict):
         raise ConfigError(f"{where} must be a mapping (frequency, max_executions...)")
-    strategy = process in STRATEGY_LAUNCHERS
+    strategy = process in registry.STRATEGY_LAUNCHERS
     allowed = METHOD_FIELDS | STRATEGY_FIELDS if strategy else METHOD_FIELDS
     unknown = sorted(set(fields) - allowed)
     if unknown:
@@ -237,7 +247,7 @@ def _method_config(process: str, method: str, fields: Any, registered: Mapping[s
         return replace(parsed, target=function, user_function=True)
     if strategy:  # one method per strategy: the method's name is the strategy's name
         settings = tuple(sorted((k, v) for k, v in fields.items() if k in STRATEGY_FIELDS | {"function"}))
-        return replace(parsed, target=STRATEGY_LAUNCHERS[process], strategy=settings)
+        return replace(parsed, target=registry.STRATEGY_LAUNCHERS[process], strategy=settings)
     if method in registered:
         return replace(parsed, target=registered[method])
     if registered:
@@ -253,7 +263,7 @@ def _method_config(process: str, method: str, fields: Any, registered: Mapping[s
 
 
 def _unknown_process_hint(process: str) -> str:
-    close = difflib.get_close_matches(process, list(PROCESS_METHODS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(process, list(registry.PROCESSES), n=1, cutoff=0.6)
     return f"is '{process}' a misspelt '{close[0]}'? otherwise " if close else ""
 
 

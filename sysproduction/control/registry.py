@@ -48,17 +48,23 @@ TOOLS: dict[str, str] = {
                  "manual_check_historical_prices", "manual_check_fx_prices")
 }
 
-PROCESS_METHODS: dict[str, dict[str, str]] = {
-    # the order matters: each step uses what the one before wrote; roll states are decided on
-    # today's prices, before the multiple prices are extended
-    "run_daily_prices_updates": dict(JOBS),
-    "run_capital_update": {
-        "update_total_capital": "sysproduction.jobs.capital.update_total_capital:update_total_capital",
-        "strategy_allocation": "sysproduction.jobs.capital.update_strategy_capital:update_strategy_capital",
-    },
-    "run_systems": {},  # one method per strategy (STRATEGY_LAUNCHERS)
-    "run_strategy_order_generator": {},  # one method per strategy (STRATEGY_LAUNCHERS)
-    "run_stack_handler": {
+# The built-in processes. Which methods each runs, in which order and how often is config:
+# `process_configuration_methods` in defaults.yaml (a private config may change the schedule or
+# add methods of its own with `function: module:function`); a test checks that every default
+# method has its function here and every function here is a default method of some process.
+PROCESSES: tuple[str, ...] = (
+    "run_daily_prices_updates", "run_capital_update", "run_systems",
+    "run_strategy_order_generator", "run_stack_handler", "run_backups", "run_cleaners",
+    "run_reports", "startup",
+)
+
+# method name -> the job it runs, for every method of the built-in processes (except the
+# strategy methods of run_systems / run_strategy_order_generator: STRATEGY_LAUNCHERS).
+METHODS: dict[str, str] = {
+    **JOBS,  # run_daily_prices_updates
+    "update_total_capital": "sysproduction.jobs.capital.update_total_capital:update_total_capital",
+    "strategy_allocation": "sysproduction.jobs.capital.update_strategy_capital:update_strategy_capital",
+    **{
         name: f"{_STACK}:{name}"
         for name in (
             "refresh_additional_sampling_all_instruments",
@@ -71,23 +77,16 @@ PROCESS_METHODS: dict[str, dict[str, str]] = {
             "safe_stack_removal",
         )
     },
-    "run_backups": {  # Parquet store -> CSV layout; private files; SQLite document store dump
-        name: f"{_BACKUPS}:{name}"
-        for name in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")
-    },
-    "run_cleaners": {
-        name: f"{_CLEANERS}:{name}"
-        for name in ("clean_backtest_states", "clean_echo_files", "clean_log_files")
-    },
-    "run_reports": {
-        name: f"sysproduction.reports.{name}:{name}"
-        for name in ("costs_report", "liquidity_report", "status_report", "roll_report",
-                     "daily_pandl_report", "reconcile_report", "trade_report")
-    },
-    "startup": {
-        "clear_stale_processes": "sysproduction.jobs.housekeeping.startup:clear_stale_processes",
-        "clear_broker_client_ids": "sysbrokers.IB.client_ids:clear_client_ids",
-    },
+    # Parquet store -> CSV layout; private files; SQLite document store dump
+    **{name: f"{_BACKUPS}:{name}"
+       for name in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")},
+    **{name: f"{_CLEANERS}:{name}"
+       for name in ("clean_backtest_states", "clean_echo_files", "clean_log_files")},
+    **{name: f"sysproduction.reports.{name}:{name}"
+       for name in ("costs_report", "liquidity_report", "status_report", "roll_report",
+                    "daily_pandl_report", "reconcile_report", "trade_report")},
+    "clear_stale_processes": "sysproduction.jobs.housekeeping.startup:clear_stale_processes",
+    "clear_broker_client_ids": "sysbrokers.IB.client_ids:clear_client_ids",
 }
 
 # The job each strategy method of these processes runs, with the strategy's name and settings.
@@ -103,7 +102,7 @@ def entry_names() -> list[str]:
     """Every name a user runs: processes, jobs and tools. Each has an alias module
     `sysproduction/NAME.py` (text `alias_source(NAME)`) and a wrapper `scripts/NAME`; tests check
     both sets against this list."""
-    return [*PROCESS_METHODS, *JOBS, *TOOLS]
+    return [*PROCESSES, *JOBS, *TOOLS]
 
 
 def alias_source(name: str) -> str:

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 from sysdata.repos.process_control import ProcessStatus
 from sysproduction.control.control_state import accept_failures, mark_dead_processes
 from sysproduction.control.process_config import process_names
-from sysproduction.control.registry import PROCESS_METHODS, resolve_job
+from sysproduction.control.registry import METHODS, resolve_job
 from sysproduction.control.views import format_rows, process_config_rows, process_state_rows
 from sysproduction.interactive.menu import Prompter, run_menu
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
 
-CLEAR_CLIENT_IDS = PROCESS_METHODS["startup"]["clear_broker_client_ids"]
+CLEAR_CLIENT_IDS = METHODS["clear_broker_client_ids"]
 
 
 def view_states(blob: DataBlob, p: Prompter) -> None:

@@ -84,7 +84,7 @@ def clean_backtest_states(data: DataBlob) -> JobSummary:
 
 
 def _clean_backtest_versions(data: DataBlob, summary: JobSummary) -> None:
-    from systems.output import KEEP_VERSIONS, prune_versions, remove_stale_staging
+    from sysproduction.backtests.results import KEEP_VERSIONS, prune_versions, remove_stale_staging
 
     for out in _results_outputs(data.data_root):
         item = str(out.relative_to(data.data_root))

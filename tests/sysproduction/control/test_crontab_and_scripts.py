@@ -13,11 +13,9 @@ import pytest
 
 from syscore.config import load_config
 from sysproduction.control.crontab import crontab_block, merge_into
-from sysproduction.control.registry import PROCESS_METHODS
+from sysproduction.control.registry import PROCESSES
 from tests.conftest import REPO_ROOT
 from tests.sysproduction.control.helpers import make_installation, sysprod
-
-PROCESSES = sorted(PROCESS_METHODS)
 
 
 def test_crontab_file_is_the_default_schedule():
@@ -40,9 +38,9 @@ def test_wrappers_and_modules_are_exactly_the_processes_and_jobs():
     from sysproduction.control.registry import JOBS, TOOLS
 
     wrappers = {p.name for p in (REPO_ROOT / "scripts").iterdir() if not p.name.startswith("_")}
-    assert wrappers == set(PROCESS_METHODS) | set(JOBS) | set(TOOLS)
+    assert wrappers == set(PROCESSES) | set(JOBS) | set(TOOLS)
     modules = {p.stem for p in (REPO_ROOT / "sysproduction").glob("run_*.py")}
-    assert modules == {name for name in PROCESS_METHODS if name.startswith("run_")}
+    assert modules == {name for name in PROCESSES if name.startswith("run_")}
 
 
 @pytest.mark.parametrize("name", PROCESSES)

@@ -7,8 +7,8 @@ import os
 import signal
 
 from sysdata.data_blob import DataBlob
+from sysproduction.control import process_config, registry
 from sysproduction.control.process_config import load_process_config
-from sysproduction.control.registry import PROCESS_METHODS
 from sysproduction.wiring import make_blob
 from tests.sysproduction.control.helpers import (
     clock_now,
@@ -236,10 +236,11 @@ def test_failing_method_is_logged_with_traceback_and_others_carry_on(tmp_path):
 
 def test_process_whose_jobs_are_not_built_says_so_and_runs_nothing(tmp_path, monkeypatch):
     # a process registered for jobs that a later version adds (their module does not exist here)
-    monkeypatch.setitem(PROCESS_METHODS, "run_later", {
-        "first_job": "sysproduction.jobs_of_a_later_version:first_job",
-        "second_job": "sysproduction.jobs_of_a_later_version:second_job",
-    })
+    monkeypatch.setattr(registry, "PROCESSES", (*registry.PROCESSES, "run_later"))
+    monkeypatch.setitem(registry.METHODS, "first_job", "sysproduction.jobs_of_a_later_version:first_job")
+    monkeypatch.setitem(registry.METHODS, "second_job", "sysproduction.jobs_of_a_later_version:second_job")
+    defaults = process_config._defaults()[process_config.KEYS["methods"]]
+    monkeypatch.setitem(defaults, "run_later", {"first_job": {}, "second_job": {}})
     from sysproduction.control.runner import ProcessRunner
 
     root = make_installation(tmp_path / "inst", {}, now=at(12))

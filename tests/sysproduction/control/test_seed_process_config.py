@@ -150,7 +150,7 @@ def test_the_seed_block_is_read_as_pysystemtrade_means_it(tmp_path):
         "backtest_config_filename": "systems.provided.example.simplesystemconfig.yaml"}
     available = {
         (process, method.name)
-        for process in process_registry.PROCESS_METHODS
+        for process in process_registry.PROCESSES
         for method in load_process_config(config, process).methods
         if process_registry.resolve_job(method.target) is not None
     }
