@@ -117,10 +117,11 @@ def alias_source(name: str) -> str:
     )
 
 
-# Module paths of earlier versions that users type, now elsewhere: old -> new (each old module
-# only runs the new one's `main`; a test checks).
+# Module paths of earlier versions that users type or import, now elsewhere: old -> new (each
+# old module only runs or re-exports the new one; a test checks).
 MOVED_MODULES: dict[str, str] = {
-    "sysproduction.control.backups": "sysproduction.jobs.housekeeping.backups",
+    "sysproduction.control.backups": "sysproduction.jobs.housekeeping.backups",  # restore
+    "sysproduction.job_summary": "sysproduction.jobs.summary",  # imported by users' own jobs
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from syscore.config import load_config
-from sysproduction.control import registry as process_registry
+from sysproduction.control import registry
 from sysproduction.control.process_config import load_process_config
 from sysproduction.control.runner import ProcessRunner
 from sysproduction.wiring import make_blob
@@ -150,15 +150,15 @@ def test_the_seed_block_is_read_as_pysystemtrade_means_it(tmp_path):
         "backtest_config_filename": "systems.provided.example.simplesystemconfig.yaml"}
     available = {
         (process, method.name)
-        for process in process_registry.PROCESSES
+        for process in registry.PROCESSES
         for method in load_process_config(config, process).methods
-        if process_registry.resolve_job(method.target) is not None
+        if registry.resolve_job(method.target) is not None
     }
     assert available == AVAILABLE
 
 
 def test_a_strategy_method_runs_its_launcher_with_the_strategy_and_its_settings(tmp_path, monkeypatch):
-    monkeypatch.setitem(process_registry.STRATEGY_LAUNCHERS, "run_systems",
+    monkeypatch.setitem(registry.STRATEGY_LAUNCHERS, "run_systems",
                         "tests.sysproduction.control.jobs_for_tests:strategy_launcher")
     root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 21))
     (root / "private_config.yaml").write_text(
