@@ -1,7 +1,9 @@
 """The clock: wall time or a simulated time, used everywhere instead of `datetime.now()`.
 
 A simulated clock lets a week of production run in seconds, and lets tests pin the date. Stored
-datetimes are timezone-naive UTC (DESIGN §7), so the clock speaks naive UTC too.
+datetimes are timezone-naive UTC (DESIGN §7), so the clock speaks naive UTC too. There is no
+process-wide clock: the DataBlob carries its installation's clock, and code that needs the time
+is given one.
 """
 
 from __future__ import annotations
@@ -86,20 +88,3 @@ def clock_for_installation(kind: str, data_root: Path) -> Clock:
     if kind == "simulated":
         return SharedSimClock(Path(data_root) / SIM_CLOCK_FILE)
     return WallClock()
-
-
-_default: Clock = WallClock()
-
-
-def get_clock() -> Clock:
-    """The process-wide clock (wall clock unless a simulated one was installed)."""
-    return _default
-
-
-def set_clock(clock: Clock) -> None:
-    global _default
-    _default = clock
-
-
-def now() -> dt.datetime:
-    return _default.now()

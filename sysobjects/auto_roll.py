@@ -26,7 +26,9 @@ from sysobjects.roll_state import RollState
 
 @dataclass(frozen=True)
 class AutoRollSettings:
-    passive_days: int = 10
+    """The roller's thresholds, from the `auto_roll_*` config keys (rules 1-4 above)."""
+
+    passive_days: int = 10  # days before the roll date when a held position goes Passive
     force_outright_days_to_expiry: int = 3
     max_days_in_force: int = 5
     volume_ratio: float = 1.0

@@ -1,4 +1,5 @@
-"""Backtest config: load a YAML file in pysystemtrade's shape and validate it completely.
+"""Backtest config: validate a config in pysystemtrade's shape completely (the YAML file is read
+by the loader, `systems.data.load_backtest_config`).
 
 Everything that can be wrong with a config (an unknown key, a wrong type, a rule whose function
 does not import, a weight for a rule that is not defined) is found here, before any data is read
@@ -115,25 +116,6 @@ class BacktestConfig:
 
 def provided_config_path(name: str = "futures_chapter15") -> Path:
     return Path(__file__).resolve().parent / "provided" / f"{name}.yaml"
-
-
-def load_backtest_config(path: Path, mode: str | None = None) -> BacktestConfig:
-    """Read and validate a config file; `mode` overrides the file's `mode`."""
-    import yaml
-
-    path = Path(path)
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = yaml.load(path.read_text(), Loader=loader)  # noqa: S506 - a safe loader
-    except FileNotFoundError:
-        raise BacktestConfigError(f"{path}: no such config file; give the path of a YAML config") from None
-    except OSError as exc:
-        raise BacktestConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise BacktestConfigError(f"{path}: not valid YAML{line}; fix the syntax") from None
-    return parse_backtest_config(raw, str(path), base_dir=path.parent, mode=mode)
 
 
 def parse_backtest_config(

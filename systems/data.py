@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from syscore.exceptions import DataValidationError, MissingData
+from syscore.exceptions import BacktestConfigError, DataValidationError, MissingData
 from sysdata.csv_io.columns import read_config_table, read_csv_columns
 from sysdata.csv_io.layout import (
     ADJUSTED_FOLDER,
@@ -29,12 +29,33 @@ from sysdata.csv_io.layout import (
     SPREAD_COSTS_FILE,
 )
 from sysobjects.instruments import InstrumentMeta, csv_number
+from systems.config import BacktestConfig, parse_backtest_config
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
 
 MULTIPLE_COLUMNS = ("DATETIME", "PRICE", "CARRY", "PRICE_CONTRACT", "CARRY_CONTRACT")
+
+
+# --- the config file ----------------------------------------------------------------------------
+def load_backtest_config(path: Path, mode: str | None = None) -> BacktestConfig:
+    """Read and validate a config file; `mode` overrides the file's `mode`."""
+    import yaml
+
+    path = Path(path)
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(path.read_text(), Loader=loader)  # noqa: S506 - a safe loader
+    except FileNotFoundError:
+        raise BacktestConfigError(f"{path}: no such config file; give the path of a YAML config") from None
+    except OSError as exc:
+        raise BacktestConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise BacktestConfigError(f"{path}: not valid YAML{line}; fix the syntax") from None
+    return parse_backtest_config(raw, str(path), base_dir=path.parent, mode=mode)
 
 
 def needed_currencies(currencies: set[str], base_currency: str) -> set[str]:

@@ -1,4 +1,5 @@
-"""The layering of shared/DESIGN.md holds: no module imports a layer above its own.
+"""The layering of shared/DESIGN.md holds: no module imports a layer above its own, and the
+backtest engine does no I/O outside its one loader module.
 
 syscore <- sysobjects <- sysdata <- sysbrokers / systems <- sysexecution <- sysproduction, and
 syslogdiag may use syscore, sysobjects and sysdata. systems reads data through one loader module
@@ -82,6 +83,33 @@ def test_no_module_imports_a_layer_above_its_own():
     assert found == [], "layering broken (shared/DESIGN.md section 1):\n" + "\n".join(found)
 
 
+# what reads or writes files, draws, or keeps process-wide time: not for the pure engine
+IO_MODULES = ("yaml", "csv", "pyarrow", "matplotlib", "rich", "shutil", "tempfile", "syscore.fileio",
+              "syscore.clock")
+
+
+def io_in_systems(root: Path = ROOT) -> list[str]:
+    """Where a module of `systems` other than its loader (systems/data.py) does I/O."""
+    out = []
+    for path in sorted((root / "systems").rglob("*.py")):
+        module = module_name(path, root)
+        if module in EXCEPTIONS:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for line, name in imported_names(tree, module):
+            if any(name == io or name.startswith(f"{io}.") for io in IO_MODULES):
+                out.append(f"{path.relative_to(root)}:{line} imports {name}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+                out.append(f"{path.relative_to(root)}:{node.lineno} opens a file")
+    return out
+
+
+def test_the_backtest_engine_does_no_io_outside_its_loader():
+    found = io_in_systems()
+    assert found == [], "systems/ must stay pure (I/O goes in systems/data.py or above):\n" + "\n".join(found)
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
@@ -110,3 +138,10 @@ def test_a_string_registry_naming_a_higher_layer_is_a_violation(tmp_path):
         "sysdata/wiring.py:1 (sysdata) names sysbrokers.sim.broker",
         "systems/engine.py:2 (systems) names sysdata.data_blob",
     ]
+
+
+def test_io_in_the_engine_is_found(tmp_path):
+    (tmp_path / "systems").mkdir()
+    (tmp_path / "systems" / "report.py").write_text("def save(p):\n    import matplotlib\n    open(p, 'w')\n")
+    (tmp_path / "systems" / "data.py").write_text("import yaml\n")
+    assert io_in_systems(tmp_path) == ["systems/report.py:2 imports matplotlib", "systems/report.py:3 opens a file"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from systems.config import load_backtest_config, provided_config_path
+from systems.config import provided_config_path
 from systems.daily import dates_of_bins
-from systems.data import load_csv_inputs
+from systems.data import load_backtest_config, load_csv_inputs
 from systems.engine import run_backtest
 
 TODAY = 1_700_000_000  # 2023-11-14: any day after the data ends gives the same numbers

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from systems.config import load_backtest_config, provided_config_path
-from systems.data import load_csv_inputs
+from systems.config import provided_config_path
+from systems.data import load_backtest_config, load_csv_inputs
 from systems.engine import run_backtest
 from tests.systems.synthetic import INSTRUMENTS, write_config
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from syscore.exceptions import BacktestConfigError
-from systems.config import load_backtest_config, provided_config_path
-from systems.data import load_csv_inputs
+from systems.config import provided_config_path
+from systems.data import load_backtest_config, load_csv_inputs
 from systems.engine import run_backtest
 from tests.systems.synthetic import write_config
 

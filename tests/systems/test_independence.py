@@ -9,8 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from systems.config import load_backtest_config, provided_config_path
-from systems.data import load_csv_inputs, stream_csv_inputs
+from systems.config import provided_config_path
+from systems.data import load_backtest_config, load_csv_inputs, stream_csv_inputs
 from systems.engine import run_backtest, run_backtest_streaming
 from tests.systems.synthetic import INSTRUMENTS, write_config
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from syscore.exceptions import SysprodError
-from systems.config import load_backtest_config
-from systems.data import load_csv_inputs
+from sysproduction.backtests.results import KEEP_VERSIONS, versions_dir, write_results
+from systems.data import load_backtest_config, load_csv_inputs
 from systems.engine import run_backtest
-from systems.output import KEEP_VERSIONS, versions_dir, write_results
 from tests.systems.synthetic import INSTRUMENTS, write_config
 
 REWRITES = 20
@@ -40,7 +39,7 @@ def _rewrite(tree: str, out: str, ready, go, done) -> None:  # noqa: ANN001
 def _read_until_done(out: str, go, done, report) -> None:  # noqa: ANN001
     errors, reads, seen = [], 0, set()
     try:
-        from systems.report import load_results_from
+        from sysproduction.backtests.results import load_results_from
     except ImportError as exc:
         report.put(([str(exc)], 1, 0, []))
         return

@@ -1,4 +1,5 @@
-"""Write a backtest's results: OUT/<INSTRUMENT>.csv, OUT/summary.json, OUT/account_curve.arrow.
+"""A backtest's results folder: OUT/<INSTRUMENT>.csv, OUT/summary.json, OUT/account_curve.arrow,
+written by `sysprod backtest run` and read back by `sysprod backtest show`.
 
 OUT is a symbolic link to one complete version of the results, kept in a hidden folder beside
 it (`.OUT.versions/v<time>/`). A run writes a new version there, then points OUT at it by
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from syscore.exceptions import SysprodError
+from syscore.exceptions import MissingData, SysprodError
 from systems.daily import day_of_bin
 from systems.engine import BacktestResult, InstrumentResult
 
@@ -245,3 +246,54 @@ def write_results(out: Path, result: BacktestResult, seconds: float) -> dict:
     except BaseException:
         writer.abort()
         raise
+
+
+# --- reading results back (one version whole, even while a rerun swaps OUT) ---------------------
+ATTEMPTS = 3
+
+
+def load_results(out: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(summary, curve columns) of an output directory; a clear error when it is not one."""
+    summary, curve, _ = load_results_from(out)
+    return summary, curve
+
+
+def load_results_from(out: Path) -> tuple[dict, dict[str, np.ndarray], Path]:
+    """(summary, curve, the version folder they were read from), all from one version.
+
+    OUT is resolved once per attempt; if that version is pruned by newer runs while we read
+    (only a reader slower than several reruns), we start again on the new current version.
+    """
+    out = Path(out)
+    folder = results_dir(out)
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return (*_load(out, folder), folder)
+        except (FileNotFoundError, MissingData):
+            newer = results_dir(out)
+            if newer == folder:
+                raise
+            folder = newer
+    return (*_load(out, folder), folder)
+
+
+def _load(out: Path, folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    path = folder / SUMMARY
+    if not path.is_file():
+        raise MissingData(f"{out}: no {SUMMARY}; run 'sysprod backtest run CONFIG --out {out}' first")
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise MissingData(f"{path}: not valid JSON; re-run the backtest") from None
+    curve_path = folder / CURVE
+    if not curve_path.is_file():
+        raise MissingData(f"{out}: no {CURVE}; re-run the backtest to write it")
+    import pyarrow.ipc as ipc
+
+    with ipc.open_file(curve_path) as reader:
+        table = reader.read_all()
+    curve = {
+        "date": np.asarray(table.column("date").cast("int32").to_numpy(), dtype="int64").astype("datetime64[D]"),
+        **{k: table.column(k).to_numpy() for k in ("gross_pct", "costs_pct", "net_pct")},
+    }
+    return summary, curve

@@ -1,63 +1,13 @@
-"""Reading written backtest results back, for people: a summary table and an account chart."""
+"""A backtest's results drawn for people: the summary as a text table and the account curve as a
+PNG. Pure rendering of what `sysproduction.backtests.results` read back; nothing here reads
+results files.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-
-from syscore.exceptions import MissingData
-from systems.output import CURVE, SUMMARY, results_dir
-
-ATTEMPTS = 3
-
-
-def load_results(out: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """(summary, curve columns) of an output directory; a clear error when it is not one."""
-    summary, curve, _ = load_results_from(out)
-    return summary, curve
-
-
-def load_results_from(out: Path) -> tuple[dict, dict[str, np.ndarray], Path]:
-    """(summary, curve, the version folder they were read from), all from one version.
-
-    OUT is resolved once per attempt; if that version is pruned by newer runs while we read
-    (only a reader slower than several reruns), we start again on the new current version.
-    """
-    out = Path(out)
-    folder = results_dir(out)
-    for _ in range(ATTEMPTS - 1):
-        try:
-            return (*_load(out, folder), folder)
-        except (FileNotFoundError, MissingData):
-            newer = results_dir(out)
-            if newer == folder:
-                raise
-            folder = newer
-    return (*_load(out, folder), folder)
-
-
-def _load(out: Path, folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    path = folder / SUMMARY
-    if not path.is_file():
-        raise MissingData(f"{out}: no {SUMMARY}; run 'sysprod backtest run CONFIG --out {out}' first")
-    try:
-        summary = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        raise MissingData(f"{path}: not valid JSON; re-run the backtest") from None
-    curve_path = folder / CURVE
-    if not curve_path.is_file():
-        raise MissingData(f"{out}: no {CURVE}; re-run the backtest to write it")
-    import pyarrow.ipc as ipc
-
-    with ipc.open_file(curve_path) as reader:
-        table = reader.read_all()
-    curve = {
-        "date": np.asarray(table.column("date").cast("int32").to_numpy(), dtype="int64").astype("datetime64[D]"),
-        **{k: table.column(k).to_numpy() for k in ("gross_pct", "costs_pct", "net_pct")},
-    }
-    return summary, curve
 
 
 def _f(value: float | None, fmt: str) -> str:

@@ -1,6 +1,9 @@
-"""One backtest run as the command does it: validate config, read inputs, compute, write.
+"""One backtest run as `sysprod backtest run` does it: validate the config, read the inputs,
+compute, write the results folder.
 
-The config is validated completely before any data is read, so a typo costs nothing.
+The config is validated completely before any data is read, so a typo costs nothing. The engine
+below is pure; this module does the I/O around it, and the day FX rates stop at comes from the
+clock the caller passes (the installation's, simulated or wall), never a process-wide one.
 """
 
 from __future__ import annotations
@@ -10,22 +13,19 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from systems.config import BacktestConfig, load_backtest_config
+from syscore.clock import Clock
+from sysproduction.backtests.results import ResultsWriter
+from systems.config import BacktestConfig
+from systems.data import load_backtest_config
 from systems.engine import BacktestResult, run_backtest_streaming
 from systems.inputs import FxInputs, InstrumentInputs
-from systems.output import ResultsWriter
-
-
-def _today_seconds() -> int:
-    from syscore.clock import now
-
-    return calendar.timegm(now().utctimetuple())
 
 
 def run_to_directory(
     config_path: Path,
     load_inputs: Callable[[BacktestConfig], tuple[dict[str, FxInputs], Iterable[InstrumentInputs]]],
     out: Path,
+    clock: Clock,
     mode: str | None = None,
     instruments: list[str] | None = None,
     started: float | None = None,
@@ -38,7 +38,8 @@ def run_to_directory(
     writer = ResultsWriter(out)
     try:
         fx, instruments_stream = load_inputs(config)
-        result = run_backtest_streaming(config, fx, instruments_stream, _today_seconds(), writer.add)
+        today = calendar.timegm(clock.now().utctimetuple())
+        result = run_backtest_streaming(config, fx, instruments_stream, today, writer.add)
         summary = writer.commit(result, time.perf_counter() - started)
     except BaseException:
         writer.abort()
