@@ -65,3 +65,9 @@ def test_an_alias_with_no_installation_is_one_line_and_exit_1(tmp_path):
         assert out.returncode == 1
         assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_every_job_and_tool_resolves_to_a_function():
+    for name, target in {**registry.JOBS, **registry.TOOLS}.items():
+        function = registry.resolve_job(target)
+        assert callable(function) and function.__name__ == name, target
