@@ -31,6 +31,9 @@ def test_replay_serves_multiple_prices_per_contract_up_to_now(tmp_path, referenc
     data = _blob(tmp_path, f"sim_market: replay\nsim_replay_source: {reference_data}\n", FixedClock(NOW))
     broker = data.broker
     assert isinstance(broker, SimBroker) and broker.market.kind == "replay"
+    # the market is shared by every blob of this process (tests before this one may have read
+    # other instruments through it): start from an empty cache to see what this read loads
+    broker.market._contracts.cache_clear()
     multiple = read_multiple_csv(reference_data / "multiple_prices_csv" / "GOLD.csv")
     known = multiple[multiple.index <= NOW]
     priced = known["PRICE_CONTRACT"].iloc[-1]
