@@ -46,39 +46,20 @@ def test_unknown_key_names_key_file_and_suggests_the_right_one(tmp_path):
     assert "\n" not in message
 
 
-def test_wrong_type_names_key_and_expected_type(tmp_path):
-    path = write(tmp_path, "max_price_spike: lots\n")
-    with pytest.raises(ConfigError, match=r"'max_price_spike' must be an integer, got 'lots'"):
-        load_config(path, env={})
-
-
-def test_bool_is_not_accepted_for_a_number(tmp_path):
-    path = write(tmp_path, "ib_port: true\n")
-    with pytest.raises(ConfigError, match="ib_port"):
-        load_config(path, env={})
-
-
-def test_missing_required_value_fails(tmp_path):
-    path = write(tmp_path, "base_currency: null\n")
-    with pytest.raises(ConfigError, match=r"'base_currency' is required"):
-        load_config(path, env={})
-
-
-def test_value_required_when_another_is_set(tmp_path):
-    path = write(tmp_path, "email_address: me@example.com\n")
-    with pytest.raises(ConfigError, match=r"'email_server' is required when 'email_address' is set"):
-        load_config(path, env={})
-
-
-def test_choice_outside_the_allowed_set(tmp_path):
-    path = write(tmp_path, "timeseries_store: csv\n")
-    with pytest.raises(ConfigError, match=r"choose one of parquet"):
-        load_config(path, env={})
-
-
-def test_nested_unknown_key_is_caught(tmp_path):
-    path = write(tmp_path, "strategy_capital_allocation:\n  strategy_weight: {}\n")
-    with pytest.raises(ConfigError, match=r"strategy_capital_allocation.strategy_weight"):
+@pytest.mark.parametrize("text, match", [
+    pytest.param("max_price_spike: lots\n", r"'max_price_spike' must be an integer, got 'lots'",
+                 id="wrong_type_names_key_and_expected_type"),
+    pytest.param("ib_port: true\n", "ib_port", id="bool_is_not_accepted_for_a_number"),
+    pytest.param("base_currency: null\n", r"'base_currency' is required", id="missing_required_value_fails"),
+    pytest.param("email_address: me@example.com\n", r"'email_server' is required when 'email_address' is set",
+                 id="value_required_when_another_is_set"),
+    pytest.param("timeseries_store: csv\n", r"choose one of parquet", id="choice_outside_the_allowed_set"),
+    pytest.param("strategy_capital_allocation:\n  strategy_weight: {}\n",
+                 r"strategy_capital_allocation.strategy_weight", id="nested_unknown_key_is_caught"),
+])
+def test_a_bad_value_in_the_private_file_fails_at_load(tmp_path, text, match):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=match):
         load_config(path, env={})
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
+from tests.process_helpers import join_cleanly
 
 KIND, KEY = "contract_prices", "US10/20240300"
 BASE = pd.Timestamp("2024-01-01")
@@ -53,9 +54,7 @@ def _run_together(target, args_per_worker: list[tuple]) -> None:  # noqa: ANN001
     for worker in workers:
         worker.start()
     go.set()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    join_cleanly(workers, 120)
 
 
 def test_two_processes_appending_500_times_each_keep_all_1000_rows(tmp_path):
@@ -76,9 +75,7 @@ def test_every_row_a_concurrent_merge_reports_as_added_is_stored(tmp_path):
         worker.start()
     go.set()
     reported = added.get(timeout=120) + added.get(timeout=120)
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    join_cleanly(workers, 120)
     stored = ParquetTimeSeriesStore(tmp_path).read(KIND, KEY)
     assert len(stored) == reported and reported > 200
 
@@ -130,9 +127,7 @@ def test_reads_during_500_rewrites_see_a_whole_version_every_time(tmp_path):
     reader.start()
     go.set()
     first_errors, error_count, mismatches, versions_seen = out.get(timeout=120)
-    for worker in (writer, reader):
-        worker.join(120)
-        assert worker.exitcode == 0
+    join_cleanly((writer, reader), 120)
     assert (error_count, first_errors, mismatches) == (0, [], 0)
     assert versions_seen > 1  # the reads really overlapped the rewrites
     assert store.read(KIND, KEY).equals(_version(VERSIONS))

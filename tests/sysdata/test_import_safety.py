@@ -35,6 +35,13 @@ def _rejected(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("rejected:")]
 
 
+def _import_is_rejected(root: Path, tree: Path, line: str, *flags: str) -> None:
+    """Import the tree and require it to fail with exactly this one `rejected:` line."""
+    result = _import(root, tree, *flags)
+    assert result.returncode == 1
+    assert _rejected(result) == [line]
+
+
 HEADER_ONLY = {
     "multiple header only": ("multiple_prices_csv/AAA.csv",
                              "DATETIME,CARRY,CARRY_CONTRACT,PRICE,PRICE_CONTRACT,FORWARD,FORWARD_CONTRACT\n",
@@ -55,12 +62,10 @@ def test_empty_or_header_only_file_is_rejected_and_the_stored_series_kept(import
             before.fx_prices.get("EURUSD"), before.roll_calendars.get("AAA"))
     relative, text, expected = HEADER_ONLY[case]
     (tree / relative).write_text(text)
-    result = _import(root, tree)
-    assert result.returncode == 1
-    assert _rejected(result) == [
+    _import_is_rejected(root, tree, (
         f"rejected: {tree / relative}: {expected}; an import never replaces stored data with nothing; "
         "fix the file or leave it out of the tree"
-    ]
+    ))
     after = DataBlob.from_data_root(root)
     pd.testing.assert_frame_equal(after.multiple_prices.get("AAA"), kept[0])
     pd.testing.assert_series_equal(after.adjusted_prices.get("AAA"), kept[1])
@@ -78,13 +83,11 @@ def test_file_starting_later_is_rejected_unless_replace(imported):
     path = tree / "multiple_prices_csv" / "AAA.csv"
     _keep_lines(path, slice(10, None))  # drops the first 10 of 60 rows
     before = DataBlob.from_data_root(root).multiple_prices.get("AAA")
-    result = _import(root, tree)
-    assert result.returncode == 1
-    assert _rejected(result) == [
+    _import_is_rejected(root, tree, (
         f"rejected: {path}: multiple prices AAA would remove 10 stored rows: 10 from 2024-01-01 23:00:00 "
         "to 2024-01-12 23:00:00 (the file starts 2024-01-15 23:00:00); "
         "re-run with --replace to replace the stored series anyway"
-    ]
+    ))
     pd.testing.assert_frame_equal(DataBlob.from_data_root(root).multiple_prices.get("AAA"), before)
 
     replaced = _import(root, tree, "--replace")
@@ -97,14 +100,12 @@ def test_file_ending_earlier_is_rejected_with_both_sides_counted(imported):
     tree, root = imported
     path = tree / "adjusted_prices_csv" / "BBB.csv"
     _keep_lines(path, slice(2, 55))
-    result = _import(root, tree)
-    assert result.returncode == 1
-    assert _rejected(result) == [
+    _import_is_rejected(root, tree, (
         f"rejected: {path}: adjusted prices BBB would remove 7 stored rows: 2 from 2024-01-01 23:00:00 to "
         "2024-01-02 23:00:00 (the file starts 2024-01-03 23:00:00) and 5 from 2024-03-18 23:00:00 to "
         "2024-03-22 23:00:00 (the file ends 2024-03-15 23:00:00); "
         "re-run with --replace to replace the stored series anyway"
-    ]
+    ))
     assert len(DataBlob.from_data_root(root).adjusted_prices.get("BBB")) == 60
 
 
@@ -136,12 +137,10 @@ def test_messy_roll_calendars_are_rejected_naming_repair_and_repaired_when_asked
     path = tree / "roll_calendars_csv" / "AAA.csv"
     path.write_text(MESSY)
     root = tmp_path / "root"
-    result = _import(root, tree)
-    assert result.returncode == 1
-    assert _rejected(result) == [
+    _import_is_rejected(root, tree, (
         f"rejected: {path}: row 3 (2023-05-10 23:00:00) is earlier than the row before; sort the rows by "
         "time, or re-run with --repair (sorts a roll calendar, keeps the last row of a repeated timestamp)"
-    ]
+    ))
     assert DataBlob.from_data_root(root).roll_calendars.list() == ["BBB"]
 
     repaired = _import(root, tree, "--repair")
@@ -164,12 +163,10 @@ def test_messy_price_file_is_not_repaired(imported):
     lines = path.read_text().splitlines(keepends=True)
     lines[5], lines[6] = lines[6], lines[5]
     path.write_text("".join(lines))
-    result = _import(root, tree, "--repair")
-    assert result.returncode == 1
-    assert _rejected(result) == [
+    _import_is_rejected(root, tree, (
         f"rejected: {path}: timestamp 2024-01-05 23:00:00 (row 6) is earlier than the row before; "
         "sort the rows by time"
-    ]
+    ), "--repair")
 
 
 def test_import_stores_the_doubles_pysystemtrade_reads(tmp_path):

@@ -15,6 +15,7 @@ from syscore.exceptions import SysprodError
 from sysproduction.backtests.results import KEEP_VERSIONS, versions_dir, write_results
 from systems.data import load_backtest_config, load_csv_inputs
 from systems.engine import run_backtest
+from tests.process_helpers import join_cleanly
 from tests.systems.synthetic import INSTRUMENTS, write_config
 
 REWRITES = 20
@@ -71,9 +72,7 @@ def test_a_reader_during_reruns_always_sees_one_whole_version(tmp_path, syntheti
     reader.start()
     go.set()
     first_errors, error_count, reads, seen = report.get(timeout=180)
-    for process in (writer, reader):
-        process.join(60)
-        assert process.exitcode == 0
+    join_cleanly((writer, reader), 60)
     assert (error_count, first_errors) == (0, [])
     assert reads >= 50 and seen  # the reader really read (both versions, when timing allows)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from sysproduction.control.liveness import process_identity
 from tests.conftest import REPO_ROOT
 
 JOBS = "tests.sysproduction.control.jobs_for_tests"
@@ -68,6 +69,15 @@ def sysprod(root: Path, *args: str, input: str | None = None, timeout: float = 6
         [sys.executable, "-m", "sysproduction", *args], env=env_for(root), cwd=REPO_ROOT,
         capture_output=True, text=True, input=input, timeout=timeout,
     )
+
+
+def dead_pid() -> tuple[int, str | None]:
+    """The pid and identity of a process that has ended: what a run record of a killed run holds."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    identity = process_identity(child.pid)
+    child.kill()
+    child.wait()
+    return child.pid, identity
 
 
 def start_background(root: Path, process: str) -> subprocess.Popen:

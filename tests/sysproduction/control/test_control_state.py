@@ -19,7 +19,7 @@ from sysproduction.control.liveness import hostname, is_alive, process_identity
 from sysproduction.control.process_config import load_process_config, merged_section
 from sysproduction.control.runner import ProcessRunner
 from sysproduction.wiring import make_blob
-from tests.sysproduction.control.helpers import job
+from tests.sysproduction.control.helpers import dead_pid, job
 from tests.sysproduction.control.jobs_for_tests import read_calls
 
 NOW = dt.datetime(2026, 11, 25, 10, 0)
@@ -32,14 +32,6 @@ def blob(tmp_path):
     setup_process_logging(data, "test")
     yield data
     shutdown_logging()
-
-
-def _dead_pid() -> tuple[int, str | None]:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    identity = process_identity(child.pid)
-    child.kill()
-    child.wait()
-    return child.pid, identity
 
 
 def test_liveness_follows_identity_not_just_the_pid():
@@ -61,7 +53,7 @@ def test_claim_refuses_live_holder_and_takes_over_from_dead_one(blob):
     with pytest.raises(ConcurrencyError, match="run_x is already running"):
         control_state.claim(control, "run_x", NOW, me)
 
-    pid, identity = _dead_pid()
+    pid, identity = dead_pid()
     control.update("run_x", lambda s: replace(s, pid=pid, identity=identity))
     claimed = control_state.claim(control, "run_x", NOW, me)
     flush_logs()

@@ -9,27 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from sysdata.data_blob import DataBlob
-from sysproduction.control.liveness import hostname, process_identity
+from sysproduction.control.liveness import hostname
 from sysproduction.wiring import make_blob
 from tests.smtp_inbox import email_settings, running_smtp_server
-from tests.sysproduction.control.helpers import make_installation, start_background, sysprod
+from tests.sysproduction.control.helpers import (
+    dead_pid,
+    make_installation,
+    start_background,
+    sysprod,
+)
 
 NOW = dt.datetime(2026, 11, 25, 10, 0)
 ROUNDS = 100
-
-
-def _dead_pid() -> tuple[int, str | None]:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    identity = process_identity(child.pid)
-    child.kill()
-    child.wait()
-    return child.pid, identity
 
 
 def _detector(root: str, barrier, rounds: int) -> None:
@@ -57,7 +52,7 @@ def _reported(inbox, name: str) -> int:
 
 
 def test_racing_detectors_record_each_dead_run_once(tmp_path):
-    pid, identity = _dead_pid()
+    pid, identity = dead_pid()
     with running_smtp_server() as (port, inbox):
         root = make_installation(tmp_path / "inst", {}, now=NOW, **email_settings(port))
         data = make_blob(root)
@@ -90,7 +85,7 @@ def test_racing_detectors_record_each_dead_run_once(tmp_path):
 
 def test_mark_dead_racing_startup_reports_each_killed_process_once(tmp_path):
     """The reported case: `control mark-dead` while `run startup` runs, six killed processes."""
-    pid, identity = _dead_pid()
+    pid, identity = dead_pid()
     with running_smtp_server() as (port, inbox):
         root = make_installation(tmp_path / "inst", {}, now=NOW, **email_settings(port))
         data = make_blob(root)

@@ -11,9 +11,7 @@ import time
 from dataclasses import replace
 
 import pandas as pd
-import pytest
 
-from syscore.exceptions import ConfigError
 from sysdata.data_blob import DataBlob
 from sysdata.repos.prices import AdjustedPrices
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
@@ -161,14 +159,6 @@ def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
     restored = AdjustedPrices(ParquetTimeSeriesStore(generation)).get("US10")
     assert restored.tolist() == [1.0, 2.0, 3.5]
     assert not list((tmp_path / "bk").rglob("*.tmp"))
-
-
-def test_backup_refuses_a_path_inside_the_data(tmp_path):
-    data = _blob(tmp_path)
-    data = make_blob(data.data_root, data.config.with_overrides(
-        {"backup_path": str(data.data_root / "parquet" / "bk")}), data.clock)
-    with pytest.raises(ConfigError, match="inside the data it would back up"):
-        backup_data(data)
 
 
 def test_cleaners_delete_old_logs_and_echo_files(tmp_path):

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from sysbrokers.broker import BarFrequency
@@ -39,14 +40,21 @@ def run_tool(blob, module: str, answers: list[str]) -> subprocess.CompletedProce
     )
 
 
-def test_a_typed_value_is_checked_again_and_a_corrected_bar_stays_consistent(install):
-    blob, clock = install
+def spiked_contract_bar(blob) -> tuple[str, str, pd.Series]:
+    """An instrument whose priced contract's next bar (ten times too big) the nightly job held
+    back as a spike: the instrument, the contract and the clean bar the broker sends without it."""
     update_sampled_contracts(blob)
     instrument = blob.multiple_prices.list()[0]
     priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
     clean_bar = blob.broker.contract_bars(instrument, priced, BarFrequency.DAILY).iloc[-1]
     FaultBook(blob.documents, blob.clock).add("spike", 2, instrument=instrument, contract=priced, factor=10)
     assert f"{instrument}/{priced}" in update_historical_prices(blob).spiked
+    return instrument, priced, clean_bar
+
+
+def test_a_typed_value_is_checked_again_and_a_corrected_bar_stays_consistent(install):
+    blob, clock = install
+    instrument, priced, clean_bar = spiked_contract_bar(blob)
     still_a_spike = float(clean_bar["FINAL"] * 5)
     good = float(clean_bar["FINAL"] * 1.001)
     result = run_tool(
@@ -204,12 +212,7 @@ def test_a_typed_fx_rate_must_be_finite_and_positive(install):
 
 def test_a_typed_contract_price_must_be_finite(install):
     blob, clock = install
-    update_sampled_contracts(blob)
-    instrument = blob.multiple_prices.list()[0]
-    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
-    clean_bar = blob.broker.contract_bars(instrument, priced, BarFrequency.DAILY).iloc[-1]
-    FaultBook(blob.documents, blob.clock).add("spike", 2, instrument=instrument, contract=priced, factor=10)
-    assert f"{instrument}/{priced}" in update_historical_prices(blob).spiked
+    instrument, priced, clean_bar = spiked_contract_bar(blob)
     good = float(clean_bar["FINAL"] * 0.999)
     result = run_tool(blob, "sysproduction.interactive_manual_check_historical_prices",
                       ["1", instrument, "", "4", "3", "nan", "-inf", "", repr(good), "0"])

@@ -217,13 +217,14 @@ def test_clean_stale_temp_files_spares_live_writers(tmp_path):
     assert data.adjusted_prices.get("US10").tolist() == [1.0, 2.0, 3.0]
 
 
+@pytest.mark.parametrize("inside", ["csv", "parquet"])
 @pytest.mark.parametrize("job", [backup_files, backup_data])
-def test_a_backup_path_inside_the_data_is_refused(tmp_path, job):
+def test_a_backup_path_inside_the_data_is_refused(tmp_path, job, inside):
     from syscore.exceptions import ConfigError
 
     data = _installation(tmp_path)
     data = make_blob(data.data_root, data.config.with_overrides(
-        {"backup_path": str(data.data_root / "csv" / "bk")}), data.clock)
+        {"backup_path": str(data.data_root / inside / "bk")}), data.clock)
     with pytest.raises(ConfigError, match="inside the data it would back up"):
         job(data)
 

@@ -92,6 +92,17 @@ def assert_hole_filled(blob, instrument: str, day: pd.Timestamp, multiple_before
     pd.testing.assert_series_equal(adjusted[adjusted.index < day], adjusted_before[adjusted_before.index < day])
 
 
+def run_with_the_next_bar_late(blob, clock, instrument: str) -> tuple[str, pd.DataFrame, pd.Series]:
+    """The next session's price jobs run while the priced contract's bar is not there yet: the
+    contract, and the multiple and adjusted prices that run stored (the row's PRICE a hole)."""
+    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
+    FaultBook(blob.documents, blob.clock).add("stale", 1, instrument=instrument, contract=priced)
+    next_session(clock)
+    update_historical_prices(blob)
+    update_multiple_adjusted_prices(blob)
+    return priced, blob.multiple_prices.get(instrument), blob.adjusted_prices.get(instrument)
+
+
 def test_an_accepted_spike_fills_its_multiple_and_adjusted_rows(install):
     blob, clock = install
     instrument = "US10"
@@ -126,15 +137,8 @@ def test_a_late_bar_fills_its_row_on_the_next_run_and_stays(install):
     update_sampled_contracts(blob)
     update_historical_prices(blob)
     update_multiple_adjusted_prices(blob)
-    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
-    # the priced contract's next bar is not there yet when the multiple/adjusted update runs
-    FaultBook(blob.documents, blob.clock).add("stale", 1, instrument=instrument, contract=priced)
-    next_session(clock)
-    update_historical_prices(blob)
-    update_multiple_adjusted_prices(blob)
+    priced, before_multiple, before_adjusted = run_with_the_next_bar_late(blob, clock, instrument)
     day = pd.Timestamp(blob.broker.contract_bars(instrument, priced, BarFrequency.DAILY).index[-1])
-    before_multiple = blob.multiple_prices.get(instrument)
-    before_adjusted = blob.adjusted_prices.get(instrument)
     assert np.isnan(before_multiple.loc[day, "PRICE"]) and day not in before_adjusted.index
     # it arrives after the update (the two jobs overlapped)
     assert f"{instrument}/{priced}" in update_historical_prices(blob).updated
@@ -152,14 +156,8 @@ def test_a_run_killed_while_filling_a_row_is_done_again_by_the_next(install, mon
     instrument = "US10"
     update_sampled_contracts(blob)
     update_multiple_adjusted_prices(blob)
-    priced = str(current_contracts(blob.multiple_prices.get(instrument))["PRICE"])
-    FaultBook(blob.documents, blob.clock).add("stale", 1, instrument=instrument, contract=priced)
-    next_session(clock)
-    update_historical_prices(blob)
-    update_multiple_adjusted_prices(blob)
-    day = blob.multiple_prices.get(instrument).index[-1]
-    before_multiple = blob.multiple_prices.get(instrument)
-    before_adjusted = blob.adjusted_prices.get(instrument)
+    _, before_multiple, before_adjusted = run_with_the_next_bar_late(blob, clock, instrument)
+    day = before_multiple.index[-1]
     update_historical_prices(blob)  # the late bar
 
     def killed(*args):
