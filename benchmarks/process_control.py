@@ -95,6 +95,9 @@ def bench_runner(root: Path) -> None:
 
 def bench_startup(root: Path) -> None:
     env = dict(os.environ, SYSPROD_DATA_ROOT=str(root), PYTHONPATH=str(REPO))
+    # commands refuse a data root that is not an installation, so make one as a user would
+    subprocess.run([sys.executable, "-m", "sysproduction", "init", str(root), "--broker", "sim"],
+                   env=env, capture_output=True, check=True, cwd=REPO)
     times = []
     for _ in range(3):
         began = time.perf_counter()
