@@ -8,35 +8,37 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 
 def _f(value: float | None, fmt: str) -> str:
     return "" if value is None else format(value, fmt)
 
 
-def summary_table(summary: dict, curve: dict[str, np.ndarray], out: Path):  # noqa: ANN201 - rich Table
-    from rich.table import Table
-
+def summary_frame(summary: dict, curve: dict[str, np.ndarray], out: Path) -> tuple[pd.DataFrame, str]:
+    """The summary as a frame and its title, so it prints like every other table (a rich table
+    on a terminal, full-width text in pipes and echo files, CSV with `--csv`)."""
     dates = curve["date"]
     span = f"{dates[0]} to {dates[-1]}" if len(dates) else "no days"
-    table = Table(title=f"Backtest {out} ({span}, {len(dates):,} business days)")
-    table.add_column("", justify="left")
-    table.add_column("Sharpe", justify="right")
-    table.add_column("ann. mean %", justify="right")
-    table.add_column("ann. std %", justify="right")
-    table.add_column("total %", justify="right")
-    table.add_row(
-        "portfolio (net)", _f(summary.get("sharpe"), ".4f"), _f(summary.get("ann_mean_pct"), ".2f"),
-        _f(summary.get("ann_std_pct"), ".2f"), f"{float(np.sum(curve['net_pct'])):.2f}",
+    title = (
+        f"Backtest {out} ({span}, {len(dates):,} business days; "
+        f"run took {summary.get('seconds', float('nan')):.2f} s)"
     )
-    table.add_row(
-        "portfolio (gross)", _f(summary.get("gross_sharpe"), ".4f"), "", "",
-        f"{float(np.sum(curve['gross_pct'])):.2f}",
-    )
+    rows = {
+        "portfolio (net)": [
+            _f(summary.get("sharpe"), ".4f"), _f(summary.get("ann_mean_pct"), ".2f"),
+            _f(summary.get("ann_std_pct"), ".2f"), f"{float(np.sum(curve['net_pct'])):.2f}",
+        ],
+        "portfolio (gross)": [
+            _f(summary.get("gross_sharpe"), ".4f"), "", "", f"{float(np.sum(curve['gross_pct'])):.2f}",
+        ],
+    }
     for code, sharpe in summary.get("instrument_sharpe", {}).items():
-        table.add_row(f"  {code}", _f(sharpe, ".4f"), "", "", "")
-    table.caption = f"run took {summary.get('seconds', float('nan')):.2f} s"
-    return table
+        rows[f"  {code}"] = [_f(sharpe, ".4f"), "", "", ""]
+    frame = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["Sharpe", "ann. mean %", "ann. std %", "total %"]
+    )
+    return frame, title
 
 
 def save_account_chart(curve: dict[str, np.ndarray], target: Path, title: str) -> Path:

@@ -93,15 +93,15 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 @backtest.command("show")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Where to save the chart (default OUT/account_curve.png).")
-def show(out: Path, png: Path | None) -> None:
+@click.option("--csv", "as_csv", is_flag=True, help="Print the summary as CSV.")
+def show(out: Path, png: Path | None, as_csv: bool) -> None:
     """Print the summary of backtest results in OUT and save a PNG of the account curve."""
-    from syslogdiag.render.backtest import save_account_chart, summary_table
+    from syslogdiag.render.backtest import save_account_chart, summary_frame
     from sysproduction.backtests.results import load_results_from
+    from sysproduction.cli.common import print_frame
 
     summary, curve, folder = load_results_from(out)  # one version, even if a rerun swaps OUT
-    from rich.console import Console
-
-    console = Console()
-    console.print(summary_table(summary, curve, out))
+    frame, title = summary_frame(summary, curve, out)
+    print_frame(frame, title, as_csv, index_label="")
     target = save_account_chart(curve, png or folder / "account_curve.png", title=str(out))
-    console.print(f"account curve saved to {target}")
+    click.echo(f"account curve saved to {target}", err=as_csv)

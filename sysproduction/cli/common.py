@@ -55,7 +55,9 @@ def plain_table(frame: pd.DataFrame, title: str, index_label: str | None = None)
     cells = frame.map(_cell)
     cells.columns = [str(column) for column in frame.columns]
     if index_label is not None:
-        cells.insert(0, index_label, [str(label) for label in frame.index])
+        labels = [str(label) for label in frame.index]
+        width = max(len(label) for label in labels)
+        cells.insert(0, index_label, [label.ljust(width) for label in labels])  # names read left
     text = cells.to_string(index=False, line_width=None, max_rows=None, max_cols=None)
     return f"{title}\n{text}"
 

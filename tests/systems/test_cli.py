@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -74,6 +75,17 @@ def test_show_prints_a_summary_and_saves_a_png(csv_run):
     done = sysprod("backtest", "show", out)
     assert done.returncode == 0, done.stderr
     assert "Sharpe" in done.stdout and all(code in done.stdout for code in INSTRUMENTS)
+    # piped: plain text, one line per row, nothing cut or wrapped at 80 columns
+    rows = done.stdout.splitlines()
+    assert rows[0].startswith(f"Backtest {out} (") and "run took" in rows[0]
+    assert not any(ch in done.stdout for ch in "┃│━")
+    net = next(row for row in rows if row.startswith("portfolio (net)"))
+    assert len(net.split()) == 6  # label (two words) + Sharpe, mean, std, total
+    as_csv = sysprod("backtest", "show", out, "--csv")
+    table = pd.read_csv(io.StringIO(as_csv.stdout), index_col=0)
+    assert list(table.columns) == ["Sharpe", "ann. mean %", "ann. std %", "total %"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert table.loc["portfolio (net)", "Sharpe"] == pytest.approx(summary["sharpe"], abs=5e-5)
     png = out / "account_curve.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     elsewhere = out.parent / "chart.png"
