@@ -25,11 +25,21 @@ from syscore.exceptions import DataValidationError
 
 def roll_rows(price_contract: pd.Series) -> np.ndarray:
     """Boolean mask: True on rows whose PRICE_CONTRACT differs from the row before."""
-    contracts = price_contract.to_numpy(dtype=object)
-    changed = np.zeros(len(contracts), dtype=bool)
-    if len(contracts) > 1:
-        changed[1:] = contracts[1:] != contracts[:-1]
+    codes, _ = pd.factorize(price_contract, use_na_sentinel=True)
+    changed = np.zeros(len(codes), dtype=bool)
+    if len(codes) > 1:
+        changed[1:] = codes[1:] != codes[:-1]
     return changed
+
+
+def _contract_codes(multiple: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """PRICE_CONTRACT and FORWARD_CONTRACT as integer codes of one shared table (-1: missing), so
+    comparing contracts is integer work, not Python string objects (a reference history has
+    tens of thousands of rows)."""
+    n = len(multiple)
+    both = pd.concat([multiple["PRICE_CONTRACT"], multiple["FORWARD_CONTRACT"]], ignore_index=True)
+    codes, _ = pd.factorize(both, use_na_sentinel=True)
+    return codes[:n], codes[n:]
 
 
 def roll_differentials(multiple: pd.DataFrame) -> pd.Series:
@@ -38,27 +48,33 @@ def roll_differentials(multiple: pd.DataFrame) -> pd.Series:
     Both prices come from one row (never a stale FORWARD paired with a later PRICE), the last row
     before the roll on which both are priced and whose FORWARD_CONTRACT is the contract rolled
     into (a FORWARD of an earlier forward contract is never used)."""
-    changed = roll_rows(multiple["PRICE_CONTRACT"])
+    price_contract, forward_contract = _contract_codes(multiple)
+    changed = np.zeros(len(price_contract), dtype=bool)
+    changed[1:] = price_contract[1:] != price_contract[:-1]
     rolls = np.flatnonzero(changed)
     forward = multiple["FORWARD"].to_numpy(dtype="float64")
     price = multiple["PRICE"].to_numpy(dtype="float64")
-    forward_contract = multiple["FORWARD_CONTRACT"].to_numpy(dtype=object)
-    price_contract = multiple["PRICE_CONTRACT"].to_numpy(dtype=object)
-    both = ~np.isnan(forward) & ~np.isnan(price)
     diffs = np.full(len(rolls), np.nan)
-    starts = np.r_[0, rolls[:-1]] if len(rolls) else rolls
-    for n, (start, roll) in enumerate(zip(starts, rolls, strict=True)):
-        # rows of the segment that ends at this roll, pricing the contract rolled into
-        usable = both[start:roll] & (forward_contract[start:roll] == price_contract[roll])
-        found = np.flatnonzero(usable)
-        if len(found):
-            row = start + found[-1]
-            diffs[n] = forward[row] - price[row]
+    if len(rolls):
+        # each row before a roll, compared with the contract that roll goes into (vectorised: the
+        # rows of one segment all belong to the roll that ends it)
+        segment = np.searchsorted(rolls, np.arange(rolls[-1]), side="right")
+        usable = (
+            ~np.isnan(forward[: rolls[-1]]) & ~np.isnan(price[: rolls[-1]])
+            & (forward_contract[: rolls[-1]] == price_contract[rolls][segment])
+        )
+        # the last usable row at or before each row; a roll takes it if it lies in its segment
+        last_usable = np.maximum.accumulate(np.where(usable, np.arange(rolls[-1]), -1))
+        starts = np.r_[0, rolls[:-1]]
+        candidate = last_usable[rolls - 1]
+        found = candidate >= starts
+        diffs[found] = forward[candidate[found]] - price[candidate[found]]
     result = pd.Series(diffs, index=multiple.index[rolls], name="roll_differential")
     if result.isna().any():
         n = int(np.flatnonzero(np.isnan(diffs))[0])
         raise DataValidationError(
-            f"cannot stitch: before the roll at {result.index[n]} to {price_contract[rolls[n]]} no row "
+            f"cannot stitch: before the roll at {result.index[n]} to "
+            f"{multiple['PRICE_CONTRACT'].iloc[rolls[n]]} no row "
             "has both a PRICE and a FORWARD of that contract; fill in the forward price on the last "
             "day of the old contract"
         )
