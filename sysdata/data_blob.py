@@ -22,7 +22,10 @@ from syscore.exceptions import ConfigError
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
 from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
+from sysdata.repos.instrument_locks import InstrumentLocks
 from sysdata.repos.logs import LogRecords
+from sysdata.repos.overrides import Overrides
+from sysdata.repos.position_limits import PositionLimits
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
 from sysdata.repos.process_control import ProcessControl
 from sysdata.repos.roll_calendars import RollCalendars
@@ -156,6 +159,21 @@ class DataBlob:
     @cached_property
     def process_control(self) -> ProcessControl:
         return ProcessControl(self)
+
+    @cached_property
+    def instrument_locks(self) -> InstrumentLocks:
+        """Locked instruments get no new orders (set by hand or by a position break)."""
+        return InstrumentLocks(self.documents)
+
+    @cached_property
+    def overrides(self) -> Overrides:
+        """Overrides per strategy, instrument or both, applied by the strategy order generator."""
+        return Overrides(self.documents)
+
+    @cached_property
+    def position_limits(self) -> PositionLimits:
+        """Absolute position limits per instrument and per strategy and instrument."""
+        return PositionLimits(self.documents)
 
     # --- broker -----------------------------------------------------------------------------
     @cached_property
