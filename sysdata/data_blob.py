@@ -24,6 +24,7 @@ from sysdata.repos.contracts import Contracts
 from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
 from sysdata.repos.instrument_locks import InstrumentLocks
 from sysdata.repos.logs import LogRecords
+from sysdata.repos.optimal_positions import OptimalPositions
 from sysdata.repos.overrides import Overrides
 from sysdata.repos.position_limits import PositionLimits
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
@@ -159,6 +160,11 @@ class DataBlob:
     @cached_property
     def process_control(self) -> ProcessControl:
         return ProcessControl(self)
+
+    @cached_property
+    def optimal_positions(self) -> OptimalPositions:
+        """Each strategy's optimal positions and buffers, from its nightly backtest."""
+        return OptimalPositions(self.documents)
 
     @cached_property
     def instrument_locks(self) -> InstrumentLocks:
