@@ -27,6 +27,7 @@ FREE_FORM_KEYS = frozenset(
     {
         "strategy_list",
         "strategy_weights",
+        "strategy_capital_allocation",  # function + its own keyword arguments
         "process_configuration_start_time",
         "process_configuration_stop_time",
         "process_configuration_previous_process",
@@ -41,6 +42,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "broker": ("sim", "ib"),
     "clock": ("wall", "simulated"),
     "sim_market": ("synthetic", "replay"),
+    "production_capital_method": ("full", "half", "fixed"),
 }
 
 # Keys that may be left empty (null) in the defaults although they are choices: an installation
@@ -52,6 +54,7 @@ UNSET_ALLOWED = frozenset({"broker"})
 # threshold would hold back every price).
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "max_price_spike": (0, None, False),
+    "max_capital_change": (0, None, False),
     "max_stale_days": (0, None, True),
     "roll_max_price_gap_days": (0, None, False),
     "sqlite_busy_timeout_seconds": (0, None, True),

@@ -19,6 +19,7 @@ from typing import Any
 from syscore.clock import Clock, clock_for_installation
 from syscore.config import Config, default_private_config_path, load_config
 from syscore.exceptions import ConfigError
+from sysdata.repos.capital import StrategyCapital, TotalCapital
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
 from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
@@ -152,6 +153,14 @@ class DataBlob:
     @cached_property
     def contract_positions(self) -> ContractPositions:
         return ContractPositions(self.documents)
+
+    @cached_property
+    def total_capital(self) -> TotalCapital:
+        return TotalCapital(self.documents)
+
+    @cached_property
+    def strategy_capital(self) -> StrategyCapital:
+        return StrategyCapital(self.documents)
 
     @cached_property
     def logs(self) -> LogRecords:
