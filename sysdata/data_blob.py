@@ -32,6 +32,7 @@ from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, Multi
 from sysdata.repos.process_control import ProcessControl
 from sysdata.repos.roll_calendars import RollCalendars
 from sysdata.repos.roll_state import RollStates
+from sysdata.repos.trade_limits import TradeLimits
 from sysdata.stores.csv_tables import CsvTableStore
 from sysdata.stores.documents import DocumentStore, SqliteDocumentStore
 from sysdata.stores.timeseries import ParquetTimeSeriesStore, TimeSeriesStore
@@ -189,6 +190,11 @@ class DataBlob:
     def position_limits(self) -> PositionLimits:
         """Absolute position limits per instrument and per strategy and instrument."""
         return PositionLimits(self.documents)
+
+    @cached_property
+    def trade_limits(self) -> TradeLimits:
+        """Most contracts traded per instrument (and per strategy and instrument) over N days."""
+        return TradeLimits(self.documents)
 
     # --- broker -----------------------------------------------------------------------------
     @cached_property

@@ -259,3 +259,60 @@ def clock_advance(ctx: click.Context, step: str) -> None:
         raise DataValidationError(f"step '{step}' must be positive; the clock only moves forward")
     sim.advance(delta)
     click.echo(f"{sim.now():%Y-%m-%d %H:%M:%S} (simulated clock)")
+
+
+# --- trade limits -----------------------------------------------------------------------------
+@control.group("trade-limit")
+def trade_limit() -> None:
+    """Most contracts traded per instrument (or per strategy and instrument) over N days."""
+
+
+@trade_limit.command("list")
+@click.pass_context
+def trade_limit_list(ctx: click.Context) -> None:
+    """Every trade limit with what its window has used so far."""
+    from sysproduction.control.views import format_rows
+
+    blob = blob_from_context(ctx)
+    rows = [
+        {"instrument": limit.instrument_code, "strategy": limit.strategy_name or "(all)",
+         "period_days": limit.period_days, "max_contracts": limit.max_contracts, "used": used,
+         "left": max(0, limit.max_contracts - used)}
+        for limit, used in blob.trade_limits.usage(blob.clock.now())
+    ]
+    click.echo(format_rows(rows, empty="no trade limits set (trading is not limited)"))
+
+
+@trade_limit.command("set")
+@click.argument("instrument")
+@click.argument("max_contracts", type=int)
+@click.option("--days", "period_days", type=int, default=1, show_default=True, help="Rolling window in days.")
+@click.option("--strategy", help="Limit one strategy's trades in INSTRUMENT (default: all strategies).")
+@click.pass_context
+def trade_limit_set(ctx: click.Context, instrument: str, max_contracts: int, period_days: int,
+                    strategy: str | None) -> None:
+    """Allow at most MAX_CONTRACTS contracts of INSTRUMENT per --days (replaces that limit)."""
+    from sysobjects.trade_limits import TradeLimit
+
+    from syscore.exceptions import DataValidationError
+
+    blob = blob_from_context(ctx)
+    if not blob.instruments.has(instrument):
+        raise DataValidationError(
+            f"instrument '{instrument}' is not configured here; check the code (see 'sysprod data list instruments')"
+        )
+    limit = TradeLimit(instrument, max_contracts, period_days, strategy)
+    blob.trade_limits.set(limit)
+    click.echo(f"trade limit set: {limit.describe()}")
+
+
+@trade_limit.command("clear")
+@click.argument("instrument")
+@click.option("--days", "period_days", type=int, help="Only the limit over this many days.")
+@click.option("--strategy", help="The strategy's limit (default: the instrument-wide ones).")
+@click.pass_context
+def trade_limit_clear(ctx: click.Context, instrument: str, period_days: int | None, strategy: str | None) -> None:
+    """Remove INSTRUMENT's trade limits (its trading is then not limited by them)."""
+    blob = blob_from_context(ctx)
+    for limit in blob.trade_limits.clear(instrument, strategy, period_days):
+        click.echo(f"trade limit cleared: {limit.describe()}")
