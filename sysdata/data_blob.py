@@ -26,12 +26,19 @@ from sysdata.repos.instrument_config import Instruments, RollParametersRepo, Spr
 from sysdata.repos.instrument_locks import InstrumentLocks
 from sysdata.repos.logs import LogRecords
 from sysdata.repos.optimal_positions import OptimalPositions
+from sysdata.repos.order_stacks import (
+    BrokerOrderStack,
+    ContractOrderStack,
+    HistoricOrders,
+    InstrumentOrderStack,
+)
 from sysdata.repos.overrides import Overrides
 from sysdata.repos.position_limits import PositionLimits
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
 from sysdata.repos.process_control import ProcessControl
 from sysdata.repos.roll_calendars import RollCalendars
 from sysdata.repos.roll_state import RollStates
+from sysdata.repos.strategy_positions import StrategyPositions
 from sysdata.repos.trade_limits import TradeLimits
 from sysdata.stores.csv_tables import CsvTableStore
 from sysdata.stores.documents import DocumentStore, SqliteDocumentStore
@@ -153,7 +160,30 @@ class DataBlob:
 
     @cached_property
     def contract_positions(self) -> ContractPositions:
+        """Positions per contract, moved only by booked fills (the roll rules read this book)."""
         return ContractPositions(self.documents)
+
+    @cached_property
+    def strategy_positions(self) -> StrategyPositions:
+        """Positions per strategy and instrument, moved only by booked fills."""
+        return StrategyPositions(self.documents)
+
+    @cached_property
+    def instrument_orders(self) -> InstrumentOrderStack:
+        return InstrumentOrderStack(self.documents)
+
+    @cached_property
+    def contract_orders(self) -> ContractOrderStack:
+        return ContractOrderStack(self.documents)
+
+    @cached_property
+    def broker_orders(self) -> BrokerOrderStack:
+        return BrokerOrderStack(self.documents)
+
+    @cached_property
+    def historic_orders(self) -> HistoricOrders:
+        """Finished order families and the fill ledger (for reports)."""
+        return HistoricOrders(self.documents)
 
     @cached_property
     def total_capital(self) -> TotalCapital:

@@ -4,6 +4,19 @@ Documents are JSON-able dicts in named collections, addressed by key. Everything
 handler and the locks rely on is atomic here: `update` is a read-modify-write inside one
 IMMEDIATE transaction, `compare_and_set` swaps only when the stored document is what the caller
 saw, and `next_id` hands out strictly increasing ids across processes.
+
+`transaction()` groups reads and writes across collections into one all-or-nothing unit: the
+order stacks and the position books use it so that a fill, the orders it rolls up to and the
+positions it changes are written together or not at all. What another backend (e.g. MongoDB)
+must provide to stand behind this protocol:
+
+- every single-document call atomic (`update`, `compare_and_set`: a conditional replace);
+- `next_id`/`insert_with_id`: a counter incremented atomically across processes;
+- `transaction()`: a multi-document, multi-collection transaction (MongoDB: a client session
+  with `start_transaction`, which needs a replica set) whose reads see one consistent state and
+  whose writes conflict with any concurrent write to the same documents, so a `Transaction`
+  that read a document and then wrote based on it never overwrites a change it did not see;
+  raising inside the block aborts it and nothing is written.
 """
 
 from __future__ import annotations
@@ -13,7 +26,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +49,20 @@ class DocumentStore(Protocol):
         self, collection: str, key: str, change: Callable[[Document | None], Document | None]
     ) -> Document | None: ...
     def next_id(self, counter: str) -> int: ...
+    def insert_with_id(self, collection: str, doc: Document, id_field: str = "id") -> int: ...
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+
+class Transaction(Protocol):
+    """Reads and writes inside one `DocumentStore.transaction()`: all are applied or none.
+
+    Reads see the transaction's own earlier writes. Raise to abort (the exception propagates).
+    """
+
+    def get(self, collection: str, key: str) -> Document | None: ...
+    def put(self, collection: str, key: str, doc: Document) -> None: ...
+    def delete(self, collection: str, key: str) -> bool: ...
+    def find(self, collection: str, **equals: Any) -> list[Document]: ...
     def insert_with_id(self, collection: str, doc: Document, id_field: str = "id") -> int: ...
 
 
@@ -132,14 +159,7 @@ class SqliteDocumentStore:
         return [(key, json.loads(body)) for key, body in rows]
 
     def find(self, collection: str, **equals: Any) -> list[Document]:
-        sql = "SELECT body FROM documents WHERE collection=?"
-        params: list[Any] = [collection]
-        for field, value in equals.items():
-            if not field.isidentifier():
-                raise DataValidationError(f"find: field name '{field}' is not an identifier")
-            sql += f" AND json_extract(body, '$.{field}') IS ?"
-            params.append(int(value) if isinstance(value, bool) else value)
-        sql += " ORDER BY key"
+        sql, params = _find_sql(collection, equals)
         return [json.loads(row[0]) for row in self._connection().execute(sql, params).fetchall()]
 
     def compare_and_set(
@@ -201,8 +221,61 @@ class SqliteDocumentStore:
             )
         return new_id
 
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One IMMEDIATE SQLite transaction: the write lock is taken at the start, so what is read
+        inside cannot change before the writes land; an exception rolls everything back."""
+        with self._transaction() as conn:
+            yield _SqliteTransaction(conn)
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _find_sql(collection: str, equals: dict[str, Any]) -> tuple[str, list[Any]]:
+    sql = "SELECT body FROM documents WHERE collection=?"
+    params: list[Any] = [collection]
+    for field, value in equals.items():
+        if not field.isidentifier():
+            raise DataValidationError(f"find: field name '{field}' is not an identifier")
+        sql += f" AND json_extract(body, '$.{field}') IS ?"
+        params.append(int(value) if isinstance(value, bool) else value)
+    return sql + " ORDER BY key", params
+
+
+class _SqliteTransaction:
+    """The `Transaction` of the SQLite backend: plain statements on the open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def get(self, collection: str, key: str) -> Document | None:
+        row = self._conn.execute(
+            "SELECT body FROM documents WHERE collection=? AND key=?", (collection, key)
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, collection: str, key: str, doc: Document) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO documents (collection, key, body) VALUES (?, ?, ?)",
+            (collection, key, _dumps(doc)),
+        )
+
+    def delete(self, collection: str, key: str) -> bool:
+        cur = self._conn.execute("DELETE FROM documents WHERE collection=? AND key=?", (collection, key))
+        return cur.rowcount > 0
+
+    def find(self, collection: str, **equals: Any) -> list[Document]:
+        sql, params = _find_sql(collection, equals)
+        return [json.loads(row[0]) for row in self._conn.execute(sql, params).fetchall()]
+
+    def insert_with_id(self, collection: str, doc: Document, id_field: str = "id") -> int:
+        new_id = SqliteDocumentStore._bump(self._conn, collection)
+        self._conn.execute(
+            "INSERT INTO documents (collection, key, body) VALUES (?, ?, ?)",
+            (collection, f"{new_id:012d}", _dumps({**doc, id_field: new_id})),
+        )
+        return new_id
