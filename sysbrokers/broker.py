@@ -150,6 +150,16 @@ class Fill:
         return cls(**{**doc, "time": dt.datetime.fromisoformat(doc["time"])})
 
 
+class Quote(Protocol):
+    """The best bid and ask of one contract now (prices in the instrument's units)."""
+
+    @property
+    def bid(self) -> float: ...
+
+    @property
+    def ask(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class BrokerPosition:
     instrument_code: str
@@ -190,6 +200,11 @@ class Broker(Protocol):
 
     def trading_contracts(self, instrument_code: str) -> list[str]:
         """Contract ids currently listed for the instrument, nearest first."""
+        ...
+
+    def quote(self, instrument_code: str, contract_id: str) -> Quote | None:
+        """The contract's best bid and ask now; None when it has no price yet (the execution
+        algos price limit orders from it)."""
         ...
 
     # --- account ----------------------------------------------------------------------------
