@@ -22,7 +22,7 @@ from syscore.exceptions import ConfigError
 from sysdata.repos.capital import StrategyCapital, TotalCapital
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.contracts import Contracts
-from sysdata.repos.instrument_config import Instruments, RollParametersRepo, SpreadCosts
+from sysdata.repos.instrument_config import Instruments, RollParametersRepo
 from sysdata.repos.instrument_locks import InstrumentLocks
 from sysdata.repos.logs import LogRecords
 from sysdata.repos.optimal_positions import OptimalPositions
@@ -38,6 +38,7 @@ from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, Multi
 from sysdata.repos.process_control import ProcessControl
 from sysdata.repos.roll_calendars import RollCalendars
 from sysdata.repos.roll_state import RollStates
+from sysdata.repos.spread_costs import SpreadCosts
 from sysdata.repos.strategy_positions import StrategyPositions
 from sysdata.repos.trade_limits import TradeLimits
 from sysdata.stores.csv_tables import CsvTableStore
@@ -144,7 +145,8 @@ class DataBlob:
 
     @cached_property
     def spread_costs(self) -> SpreadCosts:
-        return SpreadCosts(self.csv)
+        """Spread cost per instrument, in the document store with its change history."""
+        return SpreadCosts(self.documents, self.csv, lambda: self.clock.now())
 
     @cached_property
     def roll_calendars(self) -> RollCalendars:

@@ -194,7 +194,10 @@ class _Importer:
             return len(frame)
         repo, columns, check = repo_and_check[path.name]
         rows = self._config_rows(path, columns, check)
-        repo.write_table(_merge_table(repo.table, rows))
+        if path.name == layout.SPREAD_COSTS_FILE:  # in the document store, each change recorded
+            self.data.spread_costs.write_table(rows, reason=f"sysprod data import-csv {path}")
+        else:
+            repo.write_table(_merge_table(repo.table, rows))
         return len(rows)
 
     # --- price files ----------------------------------------------------------------------

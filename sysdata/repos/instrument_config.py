@@ -1,4 +1,5 @@
-"""Instrument metadata, roll parameters and spread costs, kept as pysystemtrade-shaped CSV."""
+"""Instrument metadata and roll parameters, kept as pysystemtrade-shaped CSV (spread costs live in
+the document store: sysdata/repos/spread_costs.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sysdata.stores.csv_tables import CsvTableStore
 from sysobjects.instruments import (
     INSTRUMENT_CSV_COLUMNS,
     ROLL_CSV_COLUMNS,
-    SPREAD_CSV_COLUMNS,
     InstrumentMeta,
 )
 from sysobjects.roll_parameters import RollParameters
@@ -65,11 +65,3 @@ class RollParametersRepo(_ConfigTable):
 
     def get(self, instrument: str) -> RollParameters:
         return RollParameters.from_csv_row(instrument, self._row(instrument))
-
-
-class SpreadCosts(_ConfigTable):
-    TABLE = "spreadcosts"
-    COLUMNS = SPREAD_CSV_COLUMNS
-
-    def get(self, instrument: str) -> float:
-        return float(self._row(instrument)["SpreadCost"])
