@@ -115,3 +115,31 @@ def test_two_processes_booking_the_same_fills_count_each_once(docs):
     assert sum(booked) == 80  # each of the 80 fills booked by exactly one process
     assert StrategyPositions(docs).all() == {("classic", "SOFR"): 40, ("other", "SOFR"): -40}
     assert ContractPositions(docs).get("SOFR", "20260300") == 0
+
+
+_KILLED_MID_FILL = """
+import os, signal, sys, datetime as dt
+from pathlib import Path
+from sysdata.repos import order_stacks
+from sysdata.stores.documents import SqliteDocumentStore
+from sysobjects.orders import FillRecord
+
+def die(*args, **kwargs):  # the contract position is written, the strategy position not yet
+    os.kill(os.getpid(), signal.SIGKILL)
+
+order_stacks.StrategyPositions.change_in = staticmethod(die)
+brokers = order_stacks.BrokerOrderStack(SqliteDocumentStore(Path(sys.argv[1])))
+brokers.apply_fill(1, FillRecord("k1", "20260300", 2, 96.0, dt.datetime(2026, 3, 2, 14)), dt.datetime(2026, 3, 2, 14))
+"""
+
+
+def test_a_process_killed_inside_the_fill_transaction_leaves_no_trace_and_the_fill_books_once(docs):
+    bid = _working(docs, "classic", [("20260300", 2)])
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_FILL, str(docs.path)], cwd=REPO)
+    assert killed.returncode == -9
+    assert ContractPositions(docs).all() == {} and BrokerOrderStack(docs).get(bid).fills == ()
+    brokers = BrokerOrderStack(docs)
+    assert brokers.apply_fill(bid, FillRecord("k1", "20260300", 2, 96.0, T), T)
+    assert not brokers.apply_fill(bid, FillRecord("k1", "20260300", 2, 96.0, T), T)
+    assert ContractPositions(docs).all() == {("SOFR", "20260300"): 2}
+    assert StrategyPositions(docs).all() == {("classic", "SOFR"): 2}
