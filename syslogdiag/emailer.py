@@ -49,6 +49,13 @@ def send_email(config: Mapping[str, Any], subject: str, body: str) -> bool:
     `email_pwd` (login only when set), `email_to` (default: the sender), `email_use_tls`
     (STARTTLS; on port 465 the connection is TLS from the start), `email_timeout_seconds`.
     """
+    return send_message(config, None, subject=subject, body=body)
+
+
+def send_message(config: Mapping[str, Any], message: EmailMessage | None, *, subject: str = "",
+                 body: str = "") -> bool:
+    """Send a message already assembled (a report: HTML, text and inline charts), or one built
+    from `subject` and `body` when `message` is None; True when the server accepted it."""
     global _told_not_configured
     if not email_is_configured(config):
         if not _told_not_configured:
@@ -62,7 +69,9 @@ def send_email(config: Mapping[str, Any], subject: str, body: str) -> bool:
     port = int(config.get("email_port") or 587)
     timeout = float(config.get("email_timeout_seconds") or 30)
     try:
-        message = build_message(config, subject, body)
+        if message is None:
+            message = build_message(config, subject, body)
+        subject = str(message["Subject"])
         if port == 465:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 server, port, timeout=timeout, context=ssl.create_default_context()

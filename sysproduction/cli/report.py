@@ -15,16 +15,29 @@ TABLE_COLUMNS = {
 }
 
 
-@click.group()
+class ReportGroup(click.Group):
+    """Report commands by short name (`status`) or by pysystemtrade's (`status_report`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name.endswith("_report"):
+            command = super().get_command(ctx, cmd_name[: -len("_report")])
+        return command
+
+
+@click.group(cls=ReportGroup)
 def report() -> None:
-    """Produce reports."""
+    """Produce reports (print them; --html FILE writes the page). `report list` shows the stored
+    ones (run_reports stores and emails each report)."""
 
 
 @report.command("roll")
 @click.argument("instrument", required=False)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout instead of a table.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report as an HTML page to this file.")
 @click.pass_context
-def roll(ctx: click.Context, instrument: str | None, as_csv: bool) -> None:
+def roll(ctx: click.Context, instrument: str | None, as_csv: bool, html_file: str | None) -> None:
     """Roll report: state, contracts, days to expiry and roll, volumes and positions (soonest
     roll first), for all instruments or one."""
     from syscore.exceptions import MissingData
@@ -33,6 +46,11 @@ def roll(ctx: click.Context, instrument: str | None, as_csv: bool) -> None:
     blob = blob_from_context(ctx)
     if instrument and instrument not in blob.multiple_prices.list():
         raise MissingData(f"no multiple prices for '{instrument}'; see sysprod data list instruments")
+    if html_file is not None:
+        from sysproduction.reports.reporting import adhoc_report
+        from sysproduction.reports.roll_report import build_roll_report
+
+        adhoc_report(blob, "roll_report", html_file, build=lambda data: build_roll_report(data, instrument))
     frame = get_roll_info(blob, instrument)
     if frame.empty:
         from sysproduction.jobs.summary import NO_INSTRUMENTS
@@ -44,3 +62,65 @@ def roll(ctx: click.Context, instrument: str | None, as_csv: bool) -> None:
         for column in ("priced vol", "fwd vol"):
             frame[column] = frame[column].round(0)
     print_frame(frame, f"Roll report ({blob.clock.now():%Y-%m-%d})", as_csv, index_label="instrument")
+
+
+# --- the reports of run_reports, ad hoc (syslogdiag/render/report.py draws them) --------------
+def _print_report(ctx: click.Context, name: str, html_file: str | None) -> None:
+    from syslogdiag.render.report import render_text
+    from sysproduction.reports.reporting import adhoc_report
+
+    click.echo(render_text(adhoc_report(blob_from_context(ctx), name, html_file)), nl=False)
+
+
+def _report_command(name: str, help_text: str) -> click.Command:
+    @click.option("--html", "html_file", type=click.Path(dir_okay=False), default=None,
+                  help="Also write the report as an HTML page (charts inline) to this file.")
+    @click.pass_context
+    def command(ctx: click.Context, html_file: str | None) -> None:
+        _print_report(ctx, name, html_file)
+
+    command.__doc__ = help_text
+    return click.command(name.removesuffix("_report"), help=help_text)(command)
+
+
+for _name, _help in (
+    ("status_report", "Status report: processes, stale prices, locks, position breaks, open orders."),
+    ("daily_pandl_report", "P&L of the last 24 hours by instrument and strategy, against the capital change."),
+    ("reconcile_report", "Positions against buffers, strategy against contract, broker against book; the last day's trades."),
+    ("trade_report", "The last day's fills: slippage in ticks, base currency and risk units; delays."),
+    ("costs_report", "Realised slippage against the configured spread costs, and the spread the fills suggest."),
+    ("liquidity_report", "Daily volume per instrument in contracts and in risk; thin instruments flagged."),
+):
+    report.add_command(_report_command(_name, _help))
+
+
+@report.command("list")
+@click.argument("name", required=False)
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Show this many (the newest).")
+@click.pass_context
+def list_stored(ctx: click.Context, name: str | None, limit: int) -> None:
+    """Stored reports, newest last (NAME: one report's, e.g. status or status_report)."""
+    from syscore.exceptions import DataValidationError
+    from sysproduction.reports.reporting import BUILDERS
+    from sysproduction.reports.store import list_reports
+
+    if name is not None:
+        name = name if name.endswith("_report") else f"{name}_report"
+        if name not in BUILDERS:
+            known = ", ".join(n.removesuffix("_report") for n in BUILDERS)
+            raise DataValidationError(f"no report called '{name}'; the reports are {known}")
+    blob = blob_from_context(ctx)
+    stored = list_reports(blob.data_root, name)[-limit:]
+    if not stored:
+        click.echo("no reports stored yet: run_reports stores each report it makes, and so does "
+                   "'sysprod report NAME'")
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame([{
+        "time": s.generated.strftime("%Y-%m-%d %H:%M:%S"), "report": s.name, "origin": s.origin,
+        "emailed": s.emailed or "no", "warnings": s.warnings, "page": str(s.html_path),
+    } for s in stored])
+    print_frame(frame.set_index("time"), f"Stored reports ({blob.data_root / 'reports'})", False, index_label="time")
+

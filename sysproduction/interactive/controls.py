@@ -1,7 +1,8 @@
 """`python -m sysproduction.interactive_controls` (also `sysprod control interactive`).
 
 Numbered menu: view process states, change a status, mark dead processes finished, view the
-process config, accept a process's failures, clear broker client ids. Piped input works (one
+process config, accept a process's failures, clear broker client ids, update spread costs (offering
+what the costs report's fills suggest; each change recorded with who, when and why). Piped input works (one
 answer per line). Wherever a process is asked for, the same list is shown and the same answers
 work: its number in that list, its name, or its name without `run_`.
 """
@@ -73,6 +74,68 @@ def clear_client_ids(blob: DataBlob, p: Prompter) -> None:
     p.write(str(job(blob)))
 
 
+ALL_SUGGESTED = "every suggested change"
+
+
+def update_spread_costs(blob: DataBlob, p: Prompter) -> None:
+    """Set an instrument's spread cost, offering what the costs report's fills suggest; the
+    spread-cost store records the change with who made it, when and why."""
+    from sysproduction.reports.costs_report import cost_figures, suggestions
+    from sysproduction.reports.order_data import Missing
+
+    figures = cost_figures(blob)
+    offered: dict[str, float] = {}
+    if isinstance(figures, Missing):
+        p.write(f"no suggestions: {figures.why}")
+    else:
+        shown = figures[(figures["fills"] > 0) | figures["suggested"].notna()]
+        p.write(format_rows([{"instrument": code, **{k: _cost_text(v) for k, v in row.items()}}
+                             for code, row in shown.iterrows()],
+                            empty="no fills measured yet: nothing to suggest"))
+        offered = suggestions(figures)
+    options = sorted(set(blob.spread_costs.list()) | set(blob.instruments.list()) | set(offered))
+    if offered:
+        options = [ALL_SUGGESTED, *options]
+    if not options:
+        p.write("no instruments configured: import instrumentconfig.csv and spreadcosts.csv first")
+        return
+    choice = p.choose("instrument (number or name; empty to skip)", options)
+    if choice is None:
+        return
+    if choice == ALL_SUGGESTED:
+        for code, value in offered.items():
+            p.write(f"  {code}: {_current(blob, code)} -> {value:.6g}")
+        if not p.confirm(f"set these {len(offered)} spread costs"):
+            p.write("nothing changed")
+            return
+        reason = p.ask("reason", "costs report suggestion")
+        changed = blob.spread_costs.set_many(offered, reason=reason)
+        p.write(f"changed: {', '.join(changed) or 'none'}")
+        return
+    current = _current(blob, choice)
+    hint = f"; the fills suggest {offered[choice]:.6g}" if choice in offered else ""
+    p.write(f"{choice}: spread cost {current}{hint}")
+    value = p.ask_number("new spread cost (half the bid-ask spread, price points)", lambda v: v >= 0,
+                         "a number >= 0", default=offered.get(choice))
+    reason = p.ask("reason", "costs report suggestion" if offered.get(choice) == value else "set by hand")
+    if blob.spread_costs.set(choice, value, reason=reason):
+        last = blob.spread_costs.history(choice).iloc[-1]
+        p.write(f"{choice}: {current} -> {value:.6g} (by {last['who']} at "
+                f"{blob.spread_costs.history(choice).index[-1]:%Y-%m-%d %H:%M:%S}: {reason})")
+    else:
+        p.write(f"{choice}: already {value:.6g}; nothing changed")
+
+
+def _current(blob: DataBlob, instrument: str) -> str:
+    return f"{blob.spread_costs.get(instrument):.6g}" if blob.spread_costs.has(instrument) else "(none)"
+
+
+def _cost_text(value: object) -> object:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.6g}"
+    return value
+
+
 def interactive_controls(blob: DataBlob, prompter: Prompter | None = None) -> None:
     items = [
         ("view process states", view_states),
@@ -81,6 +144,7 @@ def interactive_controls(blob: DataBlob, prompter: Prompter | None = None) -> No
         ("view process config", view_config),
         ("accept the failures of a process's last run", accept),
         ("clear broker client ids", clear_client_ids),
+        ("update spread costs", update_spread_costs),
     ]
     run_menu(
         f"interactive controls ({blob.data_root})",

@@ -120,3 +120,56 @@ def auto_roll_settings(config) -> AutoRollSettings:
         max_days_in_force=int(config["auto_roll_max_days_in_force"]),
         volume_ratio=float(config["auto_roll_volume_ratio"]),
     )
+
+
+# --- the report (run_reports' roll_report, `sysprod report roll --html FILE`) -----------------
+REPORT_COLUMNS = {
+    "state": "state", "priced_contract": "priced", "forward_contract": "forward",
+    "days_to_expiry": "to expiry", "days_to_roll": "to roll", "roll_date": "roll date",
+    "priced_volume": "priced vol", "forward_volume": "fwd vol",
+    "priced_position": "priced pos", "forward_position": "fwd pos", "days_in_state": "days in state",
+}
+
+
+def build_roll_report(data: DataBlob, instrument: str | None = None):
+    """The roll information as a report: one row per instrument, soonest roll first; an
+    instrument whose roll information cannot be read is named with the reason."""
+    from syscore.exceptions import SysprodError
+    from syslogdiag.render.report import Report
+
+    now = data.clock.now()
+    report = Report("roll_report", "Roll report", now)
+    section = report.section("Roll status and time to roll, in days")
+    section.text("Priced: the contract the prices (and positions) are in; forward: the next one. "
+                 "Volumes are the mean of the last bars' volume. Roll states change with "
+                 "interactive_update_roll_status or the auto-roller.")
+    today = now.date()
+    codes = [instrument] if instrument else data.multiple_prices.list()
+    rows, problems = [], {}
+    for code in codes:
+        try:
+            rows.append(asdict(roll_info_for(data, code, today)))
+        except SysprodError as exc:
+            problems[code] = str(exc)
+    if not codes:
+        section.warning("no instruments have multiple prices yet: import data or run run_daily_prices_updates")
+        return report
+    frame = pd.DataFrame(rows, columns=list(RollInfo.__dataclass_fields__))
+    frame = frame.sort_values(["days_to_roll", "instrument_code"]).set_index("instrument_code")
+    table = frame[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
+    section.table(table, index_label="instrument",
+                  formats={"priced vol": ",.0f", "fwd vol": ",.0f", "to expiry": "d", "to roll": "d",
+                           "priced pos": "d", "fwd pos": "d", "days in state": "d"})
+    soon = frame[frame["days_to_roll"] <= 5]
+    if len(soon):
+        section.warning(f"rolling within 5 days (or overdue): {', '.join(soon.index)}")
+    for code, why in problems.items():
+        section.warning(f"{code}: no roll information: {why}")
+    return report
+
+
+def roll_report(data: DataBlob):
+    """run_reports' method: the roll report stored (and emailed when email is configured)."""
+    from sysproduction.reports.reporting import run_report
+
+    return run_report(data, "roll_report", build_roll_report)
