@@ -73,11 +73,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "email_timeout_seconds": (0, None, False),
     "log_retention_days": (1, None, True),
     "echo_retention_days": (1, None, True),
-    "costs_report_days": (1, None, True),
-    "costs_report_min_fills": (1, None, True),
-    "liquidity_volume_days": (1, None, True),
-    "liquidity_min_contracts_per_day": (0, None, True),
-    "liquidity_min_risk_per_day_millions": (0, None, True),
+    "best_algo_passive_timeout_minutes": (0, None, False),
 }
 # Keys holding a date written YYYY-MM-DD.
 DATE_KEYS = ("sim_history_start",)

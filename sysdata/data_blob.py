@@ -33,6 +33,7 @@ from sysdata.repos.order_stacks import (
     InstrumentOrderStack,
 )
 from sysdata.repos.overrides import Overrides
+from sysdata.repos.position_breaks import PositionBreaks
 from sysdata.repos.position_limits import PositionLimits
 from sysdata.repos.prices import AdjustedPrices, ContractPrices, FxPrices, MultiplePrices
 from sysdata.repos.process_control import ProcessControl
@@ -222,6 +223,11 @@ class DataBlob:
     def position_limits(self) -> PositionLimits:
         """Absolute position limits per instrument and per strategy and instrument."""
         return PositionLimits(self.documents)
+
+    @cached_property
+    def position_breaks(self) -> PositionBreaks:
+        """Open breaks between the broker's positions and the book (set by the stack handler)."""
+        return PositionBreaks(self.documents)
 
     @cached_property
     def trade_limits(self) -> TradeLimits:

@@ -45,7 +45,7 @@ def place_best(trade: int, quote: BidAsk | None) -> Place:
         return Place("market", None, "best: no quote to price a limit; market order")
     prices = order_prices(trade, quote)
     side = "bid" if trade > 0 else "ask"
-    return Place("limit", prices.offside_price, f"best: passive limit at the {side} {prices.offside_price:g}", prices)
+    return Place("limit", prices.offside_price, f"best: passive limit at the {side} {prices.offside_price:.10g}", prices)
 
 
 def manage_best(
@@ -69,12 +69,12 @@ def manage_best(
     now_prices = order_prices(trade, quote)
     if aggressive:
         if limit_crosses(trade, limit_price, quote):
-            return Wait(f"best: aggressive limit {limit_price:g} crosses the spread; waiting for the fill")
-        return Reprice(now_prices.side_price, f"best: aggressive, limit follows the market to {now_prices.side_price:g}")
+            return Wait(f"best: aggressive limit {limit_price:.10g} crosses the spread; waiting for the fill")
+        return Reprice(now_prices.side_price, f"best: aggressive, limit follows the market to {now_prices.side_price:.10g}")
     reason = _reason_to_go_aggressive(trade, reference, submitted_at, now_prices, now, settings)
     if reason is None:
-        return Wait(f"best: passive at {limit_price:g}")
-    return Reprice(now_prices.side_price, f"best: aggressive at {now_prices.side_price:g} ({reason})")
+        return Wait(f"best: passive at {limit_price:.10g}")
+    return Reprice(now_prices.side_price, f"best: aggressive at {now_prices.side_price:.10g} ({reason})")
 
 
 def _reason_to_go_aggressive(
@@ -88,9 +88,9 @@ def _reason_to_go_aggressive(
         return "no reference price to judge the market by"
     if adverse_move(trade, reference.offside_price, now_prices.offside_price):
         side = "bid" if trade > 0 else "ask"
-        return f"adverse move: {side} {reference.offside_price:g} -> {now_prices.offside_price:g}"
+        return f"adverse move: {side} {reference.offside_price:.10g} -> {now_prices.offside_price:.10g}"
     return None
 
 
 def _minutes(delta: dt.timedelta) -> str:
-    return f"{delta.total_seconds() / 60:g} min"
+    return f"{delta.total_seconds() / 60:.10g} min"

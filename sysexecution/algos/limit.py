@@ -15,8 +15,8 @@ def place_limit(trade: int, quote: BidAsk | None, limit_price: float | None) -> 
     if limit_price is None:
         raise DataValidationError("a limit order needs a limit price; give the order one or use 'best' or 'market'")
     prices = None if quote is None else order_prices(trade, quote)
-    return Place("limit", float(limit_price), f"limit: limit order at {limit_price:g}", prices)
+    return Place("limit", float(limit_price), f"limit: limit order at {limit_price:.10g}", prices)
 
 
 def manage_limit(limit_price: float) -> Wait:
-    return Wait(f"limit order at {limit_price:g}: left to work")
+    return Wait(f"limit order at {limit_price:.10g}: left to work")
