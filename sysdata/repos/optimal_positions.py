@@ -1,7 +1,7 @@
 """Each strategy's optimal positions with their buffers (DocumentStore), and their history.
 
 One collection holds both: `current/<strategy>` (the strategy's whole current set, one document)
-and `history/<strategy>/<instrument>/<run time>` (one row per instrument per run). `put_all`
+and `history/<strategy>/<instrument>/<run number>` (one row per instrument per run). `put_all`
 writes the new set and its history rows in one transaction, so a reader never sees a set whose
 history is missing, nor half of one run's set and half of another's.
 """
@@ -27,8 +27,9 @@ class OptimalPositions:
     def put_all(self, strategy: str, positions: dict[str, BufferedOptimalPosition]) -> None:
         """Replace the strategy's current set by `positions` and append them to its history."""
         rows = {code: position.to_dict() for code, position in positions.items()}
+        run = self._docs.next_id(self.COLLECTION)  # two runs at one clock time both stay
         docs = {
-            f"{HISTORY}{strategy}/{code}/{row['run_time']}": {"kind": "history", "strategy": strategy, **row}
+            f"{HISTORY}{strategy}/{code}/{run:012d}": {"kind": "history", "strategy": strategy, "run": run, **row}
             for code, row in rows.items()
         }
         docs[f"{CURRENT}{strategy}"] = {"kind": "current", "strategy": strategy, "positions": rows}
@@ -59,4 +60,4 @@ class OptimalPositions:
             index=pd.DatetimeIndex([pd.Timestamp(d["run_time"]) for d in docs], name="run_time"),
         )
         frame["reference_time"] = pd.to_datetime(frame["reference_time"])
-        return frame.sort_index()
+        return frame.sort_index(kind="stable")

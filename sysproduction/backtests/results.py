@@ -25,10 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from syscore.exceptions import MissingData, SysprodError
+from systems.config import BacktestConfig
 from systems.daily import day_of_bin
 from systems.engine import BacktestResult, InstrumentResult
+from systems.fixed_config import PARAMETERS, used_parameters
 
 SUMMARY = "summary.json"
+CONFIG_COPY = "config.yaml"  # the config as the run used it (systems.fixed_config.config_as_run)
 KEEP_VERSIONS = 3  # the current results and the two before them
 STAGING_PREFIX = ".staging-"
 CURVE = "account_curve.arrow"  # Arrow IPC file (pandas.read_feather reads it)
@@ -80,8 +83,10 @@ def _finite(value: float) -> float | None:
     return None if value is None or math.isnan(value) or math.isinf(value) else float(value)
 
 
-def summary_of(result: BacktestResult, seconds: float) -> dict:
-    return {
+def summary_of(result: BacktestResult, seconds: float, config: BacktestConfig | None = None) -> dict:
+    """The summary.json of a run; with its config, also the parameters it used (what
+    `sysprod backtest export-fixed-config` writes back as fixed values)."""
+    summary = {
         "sharpe": _finite(result.net.sharpe),
         "gross_sharpe": _finite(result.gross.sharpe),
         "ann_mean_pct": _finite(result.net.ann_mean_pct),
@@ -90,6 +95,9 @@ def summary_of(result: BacktestResult, seconds: float) -> dict:
         "instruments": list(result.instruments),
         "seconds": round(seconds, 3),
     }
+    if config is not None:
+        summary[PARAMETERS] = used_parameters(config)
+    return summary
 
 
 def _write_curve(path: Path, result: BacktestResult) -> None:
@@ -212,14 +220,18 @@ class ResultsWriter:
     def add(self, instrument: InstrumentResult) -> None:
         self._jobs.append(self._pool.submit(_write_instrument, self.staging / f"{instrument.code}.csv", instrument))
 
-    def commit(self, result: BacktestResult, seconds: float) -> dict:
+    def write_text(self, name: str, text: str) -> None:
+        """Another file of this version (the config copy...), published with the rest."""
+        (self.staging / name).write_text(text)
+
+    def commit(self, result: BacktestResult, seconds: float, config: BacktestConfig | None = None) -> dict:
         for job in self._jobs:
             job.result()
         for code, instrument in result.instruments.items():
             if not (self.staging / f"{code}.csv").exists():
                 _write_instrument(self.staging / f"{code}.csv", instrument)
         _write_curve(self.staging / CURVE, result)
-        summary = summary_of(result, seconds)
+        summary = summary_of(result, seconds, config)
         (self.staging / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
         os.chmod(self.staging, 0o755)
         version = self.staging.parent / _version_name()

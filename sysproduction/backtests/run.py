@@ -11,13 +11,15 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from syscore.clock import Clock
-from sysproduction.backtests.results import ResultsWriter
+from sysproduction.backtests.results import CONFIG_COPY, ResultsWriter
 from systems.config import BacktestConfig
 from systems.data import load_backtest_config
 from systems.engine import BacktestResult, run_backtest_streaming
+from systems.fixed_config import config_as_run
 from systems.inputs import FxInputs, InstrumentInputs
 
 
@@ -29,19 +31,33 @@ def run_to_directory(
     mode: str | None = None,
     instruments: list[str] | None = None,
     started: float | None = None,
+    capital: float | None = None,
 ) -> tuple[BacktestResult, dict]:
-    """Validate, load, run and write; returns the result and the summary written."""
+    """Validate, load, run and write; returns the result and the summary written. `capital`
+    replaces the config's notional_trading_capital. The results hold a copy of the config as
+    run (CONFIG_COPY), so the run can be repeated or its parameters fixed."""
     started = time.perf_counter() if started is None else started
     config = load_backtest_config(config_path, mode=mode)
     if instruments:
         config = config.with_instruments(instruments)
+    if capital is not None:  # production: the strategy's capital, not the config's
+        config = replace(config, capital=float(capital))
     writer = ResultsWriter(out)
     try:
+        writer.write_text(CONFIG_COPY, _config_copy(config_path, config))
         fx, instruments_stream = load_inputs(config)
         today = calendar.timegm(clock.now().utctimetuple())
         result = run_backtest_streaming(config, fx, instruments_stream, today, writer.add)
-        summary = writer.commit(result, time.perf_counter() - started)
+        summary = writer.commit(result, time.perf_counter() - started, config)
     except BaseException:
         writer.abort()
         raise
     return result, summary
+
+
+def _config_copy(config_path: Path, config: BacktestConfig) -> str:
+    """The YAML of the config as this run used it (validated already, so it reads)."""
+    import yaml
+
+    raw = yaml.safe_load(Path(config_path).read_text())
+    return yaml.safe_dump(config_as_run(raw, config), sort_keys=False)

@@ -6,8 +6,11 @@ max_executions, run_on_completion_only, function}`. defaults.yaml gives each bui
 methods and their order, the registry (registry.METHODS) each method's function; config may add
 methods (with `function: module:function`) or whole processes of the user's
 own. A private config that names one process keeps the defaults of every other process. The
-methods of run_systems and run_strategy_order_generator are strategies (any name; settings
-`object`, `backtest_config_filename`, `function` as in pysystemtrade).
+methods of run_systems and run_strategy_order_generator are the strategies: one per strategy of
+`strategy_list` (sysproduction/jobs/strategies/strategy_config.py), plus any pysystemtrade's
+config defines as a method with `object`/`function`/`backtest_config_filename`; a method of a
+strategy's name there may still set frequency, max_executions... A method naming no strategy is
+an error.
 
 Every mistake (a process name misspelt under any section, an unknown method or setting, a
 function that does not import) is one ConfigError naming the key and the fix, raised when a
@@ -27,6 +30,7 @@ import yaml
 from syscore.config import DEFAULTS_PATH
 from syscore.exceptions import ConfigError
 from sysproduction.control import registry
+from sysproduction.jobs.strategies import strategy_config
 
 KEYS = {
     "start": "process_configuration_start_time",
@@ -36,6 +40,7 @@ KEYS = {
 }
 METHOD_FIELDS = {"frequency", "max_executions", "run_on_completion_only", "function"}
 # pysystemtrade's per-strategy settings of run_systems / run_strategy_order_generator methods
+# (the strategy's, read by strategy_config; `function` there is the strategy's function too)
 STRATEGY_FIELDS = {"object", "backtest_config_filename"}
 
 
@@ -47,8 +52,9 @@ class MethodConfig:
     max_executions: int = 1  # -1 = until the process stops
     run_on_completion_only: bool = False
     user_function: bool = False  # named by `function:` in config rather than by the registry
-    # a strategy method of run_systems / run_strategy_order_generator: its settings (object,
-    # backtest_config_filename, function), given to the process's strategy launcher
+    # a strategy method of run_systems / run_strategy_order_generator: its strategy's settings
+    # (strategy_config.strategy_settings: overnight_launcher, order_generator), given to the
+    # process's strategy job
     strategy: tuple[tuple[str, Any], ...] | None = None
 
     @property
@@ -208,6 +214,8 @@ def _parse_methods(config: Mapping[str, Any], name: str) -> list[MethodConfig]:
     configured = merged_section(config, KEYS["methods"]).get(name) or {}
     if not isinstance(configured, dict):
         raise ConfigError(f"{where} must be a mapping of method -> settings")
+    if name in registry.STRATEGY_LAUNCHERS:
+        return _strategy_methods(config, name, configured, where)
     registered = registered_methods(name)
     order = list(registered) + [m for m in configured if m not in registered]
     return [
@@ -229,8 +237,7 @@ def _method_config(process: str, method: str, fields: Any, registered: Mapping[s
                    where: str) -> MethodConfig:
     if not isinstance(fields, dict):
         raise ConfigError(f"{where} must be a mapping (frequency, max_executions...)")
-    strategy = process in registry.STRATEGY_LAUNCHERS
-    allowed = METHOD_FIELDS | STRATEGY_FIELDS if strategy else METHOD_FIELDS
+    allowed = METHOD_FIELDS
     unknown = sorted(set(fields) - allowed)
     if unknown:
         hint = _did_you_mean(str(unknown[0]), sorted(allowed))
@@ -240,14 +247,11 @@ def _method_config(process: str, method: str, fields: Any, registered: Mapping[s
         )
     function = fields.get("function")
     own = isinstance(function, str) and ":" in function
-    if function is not None and not own and not strategy:
+    if function is not None and not own:
         raise ConfigError(f"{where}: function {function!r} is not module:function; fix it")
     parsed = _method(method, "", fields, where)
     if own:
         return replace(parsed, target=function, user_function=True)
-    if strategy:  # one method per strategy: the method's name is the strategy's name
-        settings = tuple(sorted((k, v) for k, v in fields.items() if k in STRATEGY_FIELDS | {"function"}))
-        return replace(parsed, target=registry.STRATEGY_LAUNCHERS[process], strategy=settings)
     if method in registered:
         return replace(parsed, target=registered[method])
     if registered:
@@ -260,6 +264,36 @@ def _method_config(process: str, method: str, fields: Any, registered: Mapping[s
         f"{where}: no function for this method; {_unknown_process_hint(process)}"
         "a process of your own gives each method function: module:function"
     )
+
+
+def _strategy_methods(config: Mapping[str, Any], process: str, configured: Mapping[str, Any],
+                      where: str) -> list[MethodConfig]:
+    """One method per strategy (strategy_list, then pysystemtrade-style methods), each with its
+    strategy's settings; a configured method that names no strategy is an error."""
+    names = strategy_config.strategy_names(config)
+    for method in configured:
+        if str(method) not in names:
+            raise strategy_config.unknown_strategy_error(config, str(method), f"{where}.{method}")
+    methods = []
+    for name in names:
+        parsed = _strategy_method(process, name, configured.get(name) or {}, f"{where}.{name}")
+        settings = strategy_config.strategy_settings(config, name)
+        methods.append(replace(parsed, strategy=tuple(settings.items())))
+    return methods
+
+
+def _strategy_method(process: str, method: str, fields: Any, where: str) -> MethodConfig:
+    if not isinstance(fields, dict):
+        raise ConfigError(f"{where} must be a mapping (frequency, max_executions...)")
+    allowed = METHOD_FIELDS | STRATEGY_FIELDS
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        hint = _did_you_mean(str(unknown[0]), sorted(allowed))
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(map(str, unknown))}; {hint}use "
+            f"{', '.join(sorted(allowed))}"
+        )
+    return _method(method, registry.STRATEGY_LAUNCHERS[process], fields, where)
 
 
 def _unknown_process_hint(process: str) -> str:

@@ -212,14 +212,19 @@ class ProcessRunner:
             return resolve_user_function(method.target, where)
         job = resolve_job(method.target)
         if job is not None and method.strategy is not None:
+            # the strategy's function must import and its backtest config exist: checked now
+            from sysproduction.jobs.strategies.strategy_config import PROCESS_PARTS, resolve_part
+
+            resolve_part(self.blob.config, method.name, PROCESS_PARTS[self.name], self.blob.data_root)
             return partial(job, strategy_name=method.name, settings=method.strategy_settings)
         return job
 
     def _reason_not_to_start(self, records: list[MethodRecord]) -> str | None:
         if not records:
-            what = "strategies" if self.name in STRATEGY_LAUNCHERS else "methods"
+            if self.name in STRATEGY_LAUNCHERS:
+                return f"{self.name}: no strategies configured; add them to strategy_list in your private config; nothing run"
             return (
-                f"{self.name}: no {what} configured; add them under "
+                f"{self.name}: no methods configured; add them under "
                 f"process_configuration_methods.{self.name} in your private config; nothing run"
             )
         missing = [r.config.name for r in records if not r.available]

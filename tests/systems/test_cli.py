@@ -24,7 +24,7 @@ RULES = ["carry", "ewmac16_64", "ewmac32_128", "ewmac64_256"]
 COLUMNS = ["date", "price", "volatility", *RULES, "combined_forecast", "subsystem_position",
            "notional_position", "buffer_lower", "buffer_upper", "buffered_position"]
 SUMMARY_KEYS = {"sharpe", "gross_sharpe", "ann_mean_pct", "ann_std_pct", "instrument_sharpe",
-                "instruments", "seconds"}
+                "instruments", "seconds", "parameters"}
 
 
 def sysprod(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -46,7 +46,7 @@ def test_run_writes_the_documented_files_and_columns(csv_run, synthetic_tree):
     config_path, out, done = csv_run
     assert "3 instruments, Sharpe" in done.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{c}.csv" for c in INSTRUMENTS] + ["summary.json", "account_curve.arrow"])
+        [f"{c}.csv" for c in INSTRUMENTS] + ["summary.json", "account_curve.arrow", "config.yaml"])
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) == SUMMARY_KEYS
     assert summary["instruments"] == sorted(INSTRUMENTS)
@@ -162,7 +162,7 @@ def test_rerun_replaces_previous_results_and_corrected_mode_changes_only_costs(t
     done = sysprod("backtest", "run", only, "--csv-data", synthetic_tree, "--out", out, "--mode", "corrected")
     assert done.returncode == 0, done.stderr
     # the earlier two-instrument results are gone, not mixed with the new ones
-    assert sorted(p.name for p in out.iterdir()) == ["AAA.csv", "account_curve.arrow", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["AAA.csv", "account_curve.arrow", "config.yaml", "summary.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == [".out.versions"]
     assert not list((tmp_path / ".out.versions").glob(".staging*"))  # no staging left
     corrected, plain = (json.loads((d / "summary.json").read_text()) for d in (out, compatible))

@@ -112,10 +112,15 @@ def test_private_config_overrides_one_process_and_keeps_the_rest(tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ({"process_configuration_start_time": {"run_systems": "25:99"}}, "is not HH:MM"),
-    ({"process_configuration_methods": {"run_systems": {"my_strategy": {"frequncy": 1}}}},
+    ({"strategy_list": {"my_strategy": {}},
+      "process_configuration_methods": {"run_systems": {"my_strategy": {"frequncy": 1}}}},
      "unknown setting(s) frequncy; did you mean 'frequency'?"),
-    ({"process_configuration_methods": {"run_systems": {"my_strategy": {"frequency": -5}}}},
+    ({"strategy_list": {"my_strategy": {}},
+      "process_configuration_methods": {"run_systems": {"my_strategy": {"frequency": -5}}}},
      "frequency must be minutes >= 0"),
+    ({"strategy_list": {"my_strategy": {}},  # a method of run_systems names a strategy
+      "process_configuration_methods": {"run_systems": {"my_strategey": {"max_executions": 1}}}},
+     "run_systems.my_strategey: unknown strategy 'my_strategey'; did you mean 'my_strategy'?"),
     ({"process_configuration_methods": {"run_backups": {"extra": {"max_executions": 1}}}},
      "run_backups.extra: unknown method; run_backups has backup_arctic_to_csv, backup_files"),
     ({"process_configuration_methods": {"run_backups": {"extra": {"function": "extra"}}}},

@@ -114,7 +114,6 @@ NOT_YET = {  # processes whose jobs come with later issues
         "handle_completed_orders", "safe_stack_removal"],
     "run_reports": ["costs_report", "liquidity_report", "status_report", "roll_report",
                     "daily_pandl_report", "reconcile_report", "trade_report"],
-    "run_systems": ["my_strategy"],
     "run_strategy_order_generator": ["my_strategy"],
 }
 AVAILABLE = {  # (process, method) pairs whose jobs are part of this version
@@ -122,6 +121,7 @@ AVAILABLE = {  # (process, method) pairs whose jobs are part of this version
     *(("run_backups", m) for m in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")),
     *(("run_cleaners", m) for m in ("clean_backtest_states", "clean_echo_files", "clean_log_files")),
     ("startup", "clear_stale_processes"),
+    ("run_systems", "my_strategy"),
 }
 
 
@@ -145,9 +145,13 @@ def test_the_seed_block_is_read_as_pysystemtrade_means_it(tmp_path):
     assert stack["safe_stack_removal"].run_on_completion_only
     systems = load_process_config(config, "run_systems").methods
     assert [(m.name, m.max_executions) for m in systems] == [("my_strategy", 1)]
+    # pysystemtrade's class names mean the provided launcher and order generator
     assert systems[0].strategy_settings == {
-        "object": "sysproduction.strategy_code.run_system_classic.runSystemClassic",
-        "backtest_config_filename": "systems.provided.example.simplesystemconfig.yaml"}
+        "overnight_launcher": {
+            "function": "sysproduction.jobs.strategies.classic_launcher:run_classic_system",
+            "backtest_config_filename": "systems.provided.example.simplesystemconfig.yaml"},
+        "order_generator": {
+            "function": "sysproduction.jobs.strategies.buffered_orders:generate_buffered_orders"}}
     available = {
         (process, method.name)
         for process in registry.PROCESSES
@@ -161,8 +165,9 @@ def test_a_strategy_method_runs_its_launcher_with_the_strategy_and_its_settings(
     monkeypatch.setitem(registry.STRATEGY_LAUNCHERS, "run_systems",
                         "tests.sysproduction.control.jobs_for_tests:strategy_launcher")
     root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 21))
-    (root / "private_config.yaml").write_text(
-        (root / "private_config.yaml").read_text() + SEED_BLOCK)
+    # the seed's systems.provided.example.simplesystemconfig.yaml is not provided here: name ours
+    (root / "private_config.yaml").write_text((root / "private_config.yaml").read_text() + SEED_BLOCK.replace(
+        "systems.provided.example.simplesystemconfig.yaml", "systems.provided.futures_chapter15.yaml"))
     data = make_blob(root)
     data.process_control.update("run_daily_prices_updates", lambda s: s.__class__(
         s.process_name, last_outcome="completed", end_time=dt.datetime(2026, 11, 25, 20, 30)))
@@ -172,8 +177,11 @@ def test_a_strategy_method_runs_its_launcher_with_the_strategy_and_its_settings(
     assert result.outcome == "completed", result.summary_lines()
     launched = [json.loads(line) for line in (root / "launched.txt").read_text().splitlines()]
     assert launched == [{"strategy": "my_strategy", "settings": {
-        "backtest_config_filename": "systems.provided.example.simplesystemconfig.yaml",
-        "object": "sysproduction.strategy_code.run_system_classic.runSystemClassic"}}]
+        "overnight_launcher": {
+            "backtest_config_filename": "systems.provided.futures_chapter15.yaml",
+            "function": "sysproduction.jobs.strategies.classic_launcher:run_classic_system"},
+        "order_generator": {
+            "function": "sysproduction.jobs.strategies.buffered_orders:generate_buffered_orders"}}}]
 
 
 @pytest.fixture
@@ -226,6 +234,13 @@ def test_every_process_runs_with_the_seed_block(seeded_root):
         assert code == 0, out + err
         assert out.splitlines()[0] == f"{process}: completed (all methods done)"
         assert "not available" not in out
+
+    # the seed names pysystemtrade's example config, which is not provided here: one line, at start
+    systems = _run(seeded_root, "run_systems")
+    assert systems.returncode != 0
+    assert "process_configuration_methods.run_systems.my_strategy.backtest_config_filename: " \
+        "systems.provided.example.simplesystemconfig.yaml: no such file" in systems.stdout + systems.stderr
+    assert "Traceback" not in systems.stdout + systems.stderr
 
     for process, (code, out, err) in _run_together(seeded_root, NOT_YET).items():
         assert code == 0, out + err
