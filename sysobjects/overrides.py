@@ -63,18 +63,21 @@ class Override:
     def parse(cls, text: str) -> Override:
         """An override from what a user typed: `0.5`, `close`, `reduce_only`, `no_trading`
         (dashes or spaces for the underscore, any case)."""
-        word = str(text).strip().lower().replace("-", "_").replace(" ", "_")
+        raw = str(text).strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
+        if value is not None:
+            return cls(multiplier=value)
+        word = raw.lower().replace("-", "_").replace(" ", "_")
         if word == REDUCE_ONLY:
             return cls(reduce_only=True)
         if word == NO_TRADING:
             return cls(no_trading=True)
         if word == CLOSE:
             return cls(multiplier=0.0)
-        try:
-            value = float(word)
-        except ValueError:
-            raise DataValidationError(f"override '{text}' is not {OVERRIDE_HELP}") from None
-        return cls(multiplier=value)
+        raise DataValidationError(f"override '{text}' is not {OVERRIDE_HELP}")
 
     @property
     def is_none(self) -> bool:

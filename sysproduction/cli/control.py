@@ -316,3 +316,122 @@ def trade_limit_clear(ctx: click.Context, instrument: str, period_days: int | No
     blob = blob_from_context(ctx)
     for limit in blob.trade_limits.clear(instrument, strategy, period_days):
         click.echo(f"trade limit cleared: {limit.describe()}")
+
+
+# --- overrides, position limits, instrument locks (what the strategy order generator applies) ---
+# Values are plain arguments, so a negative number reaches the check (one line) rather than
+# being taken for an option.
+_VALUE_ARGS = {"ignore_unknown_options": True}
+
+
+@control.group()
+def override() -> None:
+    """Overrides per strategy, instrument or both: a multiplier 0-1, close, reduce_only, no_trading."""
+
+
+@override.command("list")
+@click.pass_context
+def override_list(ctx: click.Context) -> None:
+    """Every override, with what it applies to."""
+    from sysproduction.control.views import format_rows
+    from sysproduction.interactive.update_override import override_rows
+
+    click.echo(format_rows(override_rows(blob_from_context(ctx)), empty="no overrides set"))
+
+
+@override.command("set", context_settings=_VALUE_ARGS)
+@click.argument("value")
+@click.option("--strategy", help="The strategy it applies to.")
+@click.option("--instrument", help="The instrument it applies to.")
+@click.pass_context
+def override_set(ctx: click.Context, value: str, strategy: str | None, instrument: str | None) -> None:
+    """Set the override of --strategy, --instrument or both to VALUE (0.5, close, reduce_only,
+    no_trading); it replaces that scope's override."""
+    from sysproduction.interactive.update_override import set_override
+
+    click.echo(set_override(blob_from_context(ctx), strategy, instrument, value))
+
+
+@override.command("clear")
+@click.option("--strategy", help="The strategy it applies to.")
+@click.option("--instrument", help="The instrument it applies to.")
+@click.pass_context
+def override_clear(ctx: click.Context, strategy: str | None, instrument: str | None) -> None:
+    """Remove the override of --strategy, --instrument or both."""
+    from sysproduction.interactive.update_override import clear_override
+
+    click.echo(clear_override(blob_from_context(ctx), strategy, instrument))
+
+
+@control.group()
+def limit() -> None:
+    """Position limits: the largest absolute position per instrument, or per strategy in it."""
+
+
+@limit.command("list")
+@click.pass_context
+def limit_list(ctx: click.Context) -> None:
+    """Every position limit with the position it limits now."""
+    from sysproduction.control.views import format_rows
+    from sysproduction.interactive.update_override import limit_rows
+
+    click.echo(format_rows(limit_rows(blob_from_context(ctx)), empty="no position limits set"))
+
+
+@limit.command("set", context_settings=_VALUE_ARGS)
+@click.argument("instrument")
+@click.argument("contracts")
+@click.option("--strategy", help="Limit one strategy's position (default: all strategies together).")
+@click.pass_context
+def limit_set(ctx: click.Context, instrument: str, contracts: str, strategy: str | None) -> None:
+    """Limit INSTRUMENT's absolute position to CONTRACTS (replaces that limit)."""
+    from sysproduction.interactive.update_override import set_limit
+
+    click.echo(set_limit(blob_from_context(ctx), instrument, contracts, strategy))
+
+
+@limit.command("clear")
+@click.argument("instrument")
+@click.option("--strategy", help="The strategy's limit (default: the instrument's).")
+@click.pass_context
+def limit_clear(ctx: click.Context, instrument: str, strategy: str | None) -> None:
+    """Remove a position limit of INSTRUMENT."""
+    from sysproduction.interactive.update_override import clear_limit
+
+    click.echo(clear_limit(blob_from_context(ctx), instrument, strategy))
+
+
+@control.group()
+def lock() -> None:
+    """Instrument locks: a locked instrument gets no new orders."""
+
+
+@lock.command("list")
+@click.pass_context
+def lock_list(ctx: click.Context) -> None:
+    """Every locked instrument, since when and why."""
+    from sysproduction.control.views import format_rows
+    from sysproduction.interactive.update_override import lock_rows
+
+    click.echo(format_rows(lock_rows(blob_from_context(ctx)), empty="no instruments locked"))
+
+
+@lock.command("set")
+@click.argument("instrument")
+@click.argument("reason")
+@click.pass_context
+def lock_set(ctx: click.Context, instrument: str, reason: str) -> None:
+    """Lock INSTRUMENT with REASON (quote it)."""
+    from sysproduction.interactive.update_override import set_lock
+
+    click.echo(set_lock(blob_from_context(ctx), instrument, reason))
+
+
+@lock.command("clear")
+@click.argument("instrument")
+@click.pass_context
+def lock_clear(ctx: click.Context, instrument: str) -> None:
+    """Unlock INSTRUMENT."""
+    from sysproduction.interactive.update_override import clear_lock
+
+    click.echo(clear_lock(blob_from_context(ctx), instrument))
