@@ -90,6 +90,21 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+@backtest.command("export-fixed-config")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("target", metavar="CONFIG.yaml", type=click.Path(dir_okay=False, path_type=Path))
+def export_fixed_config(out: Path, target: Path) -> None:
+    """Write CONFIG.yaml: the config of the run in OUT with every parameter fixed (forecast
+    scalars, forecast weights, FDM, instrument weights, IDM) to the value the run used."""
+    from sysproduction.backtests.fixed_config import export_fixed_config as export
+
+    config = export(out, target)
+    click.echo(
+        f"{target}: {len(config.rules)} rules, {len(config.instruments)} instruments, "
+        f"IDM {config.idm:g}, every parameter fixed from {out}"
+    )
+
+
 @backtest.command("show")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Where to save the chart (default OUT/account_curve.png).")
