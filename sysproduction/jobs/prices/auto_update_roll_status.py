@@ -60,7 +60,11 @@ def auto_update_roll_status(data: DataBlob) -> JobSummary:
 
 
 def _position_break(data: DataBlob, instrument: str) -> str | None:
-    """The lock reason when the instrument is locked for a position break (the stack handler's
-    check: reason text starting "position break:"), else None."""
+    """What the open position break is, else None: the break the stack handler's check recorded
+    (also when the instrument was already locked by hand, so the lock reason is someone else's),
+    or a lock whose reason says "position break:"."""
+    found = data.position_breaks.get(instrument)
+    if found is not None:
+        return found.position_break.describe()
     reason = data.instrument_locks.reason(instrument)
     return reason if reason is not None and reason.startswith("position break:") else None

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from sysobjects.orders import InstrumentOrder
+from sysobjects.position_breaks import PositionBreak
 from sysobjects.roll_state import RollState
 from sysproduction.jobs.prices.auto_update_roll_status import auto_update_roll_status
 from sysproduction.reports.roll_report import get_roll_info
@@ -50,3 +51,13 @@ def test_another_lock_does_not_stop_the_roller(held):
     blob, instrument = held
     blob.instrument_locks.lock(instrument, "manual: looking at margins", blob.clock.now())
     assert auto_update_roll_status(blob).updated[instrument].startswith("No_Roll -> Passive")
+
+
+def test_a_break_under_a_hand_set_lock_still_keeps_the_roller_off(held):
+    blob, instrument = held
+    priced = get_roll_info(blob).loc[instrument, "priced_contract"]
+    blob.instrument_locks.lock(instrument, "manual: looking at margins", blob.clock.now())
+    blob.position_breaks.record(PositionBreak(instrument, ((priced, 3, 0),)), blob.clock.now(), locked_here=False)
+    summary = auto_update_roll_status(blob)
+    assert instrument not in summary.updated
+    assert f"{priced} book 3 vs broker 0" in summary.note
