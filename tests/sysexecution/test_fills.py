@@ -187,3 +187,19 @@ def test_two_processes_polling_fills_book_each_once(tmp_path, tree):  # noqa: F8
     assert sum(int(out) for out, _ in results) == len(data.historic_orders.fills()) == 4
     assert data.contract_positions.all() == _broker_book(data)
     assert sorted(data.strategy_positions.for_strategy("classic").values()) == [-3, 1, 2, 5]
+
+
+def test_the_steps_in_the_handler_order_take_orders_to_positions(tmp_path, tree):  # noqa: F811
+    from sysexecution.stack_handler import create_broker_orders_from_contract_orders
+
+    data = _install(tmp_path / "inst", tree)
+    orders = {"BUND": 2, "SP500": -1, "GOLD": 4}
+    for instrument, trade in orders.items():
+        data.instrument_orders.add(_order(trade, instrument=instrument), data.clock.now())
+    for step in (spawn_children_from_new_instrument_orders, create_broker_orders_from_contract_orders,
+                 process_fills_stack, handle_completed_orders):
+        assert step(data).ok, step.__name__
+    assert data.instrument_orders.all() == []
+    assert data.strategy_positions.for_strategy("classic") == orders
+    assert data.contract_positions.all() == _broker_book(data)
+    assert len(data.historic_orders.fills()) == 3
