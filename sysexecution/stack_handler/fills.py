@@ -68,9 +68,7 @@ def process_fills_stack(data: DataBlob) -> JobSummary:
     summary = JobSummary("process_fills_stack")
     now = data.clock.now()
     on_stack = [r for r in data.broker_orders.all() if r.broker_order_id is not None]
-    if not on_stack:
-        summary.note = "no broker orders sent"
-        return summary
+    # Polled even with nothing on the stack: a late fill of an archived order is still booked.
     since = min([now - FILL_LOOKBACK] + [r.submit_datetime for r in on_stack if r.submit_datetime])
     try:
         open_ids = {o.broker_order_id for o in data.broker.open_orders()}
@@ -102,6 +100,8 @@ def process_fills_stack(data: DataBlob) -> JobSummary:
             if status is not None:
                 log.warning("%s: %s at the broker; marked cancelled", item, status)
                 summary.updated[item] = f"{status} at the broker: cancelled"
+    notes = [] if on_stack else ["no broker orders on the stack"]
     if foreign:
-        summary.note = f"{foreign} fill(s) of orders not sent by the stack handler ignored"
+        notes.append(f"{foreign} fill(s) of orders not sent by the stack handler ignored")
+    summary.note = "; ".join(notes)
     return summary

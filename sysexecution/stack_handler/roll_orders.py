@@ -62,8 +62,8 @@ def generate_force_roll_orders(data: DataBlob) -> JobSummary:
                 continue
             log.info("%s: %s (instrument order %d)", instrument, parent.reason, made[0])
             summary.updated[instrument] = (
-                f"{parent.reason}: {'one spread' if state is RollState.FORCE else 'two outright'} "
-                f"order(s), instrument order {made[0]}"
+                f"{parent.reason}: {'one spread order' if state is RollState.FORCE else 'two outright orders'}, "
+                f"instrument order {made[0]}"
             )
     if waiting:
         summary.note = "waiting: " + "; ".join(waiting)
