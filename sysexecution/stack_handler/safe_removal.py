@@ -7,8 +7,8 @@ Run once when the stack handler ends (`run_on_completion_only`), as pysystemtrad
 3. the broker's fills are booked (`process_fills_stack`), including fills that arrived while the
    orders were being cancelled, and each cancelled order whose fills are all booked is marked
    cancelled; the contracts it did not use are given back to the trade limits;
-4. every other unfinished contract and instrument order is cancelled (any filled part stays
-   booked: positions are never touched here);
+4. every other unfinished contract order is cancelled, and every instrument order not done by
+   its children (any filled part stays booked: positions are never touched here);
 5. the finished families move to the historic stores (`handle_completed_orders`), which clears
    the stacks.
 
@@ -26,7 +26,7 @@ from sysdata.data_blob import DataBlob
 from sysexecution.stack_handler.broker_orders import resolve_unsent
 from sysexecution.stack_handler.completed import handle_completed_orders
 from sysexecution.stack_handler.fills import process_fills_stack
-from sysobjects.orders import spread_quantity_and_ratios
+from sysobjects.orders import OrderState, spread_quantity_and_ratios
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ def safe_stack_removal(data: DataBlob) -> JobSummary:
     for order in data.instrument_orders.active():
         if order.order_id in stuck_parents:
             continue
+        children = data.contract_orders.children_of(order.order_id)
+        if children and all(c.state is OrderState.COMPLETED for c in children):
+            continue  # done: handle_completed_orders marks it completed
         cancelled += int(data.instrument_orders.cancel(order.order_id, now))
 
     archived = handle_completed_orders(data)

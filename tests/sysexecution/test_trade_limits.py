@@ -11,8 +11,8 @@ from syscore.exceptions import DataValidationError, MissingData
 from sysdata.repos.trade_limits import TradeLimits
 from sysdata.stores.documents import SqliteDocumentStore
 from sysobjects.trade_limits import LimitedTrade, TradeLimit, TradeRecord, allowed_trade, used
+from tests.sysexecution.execution_helpers import copy_installation
 from tests.sysproduction.control.helpers import sysprod
-from tests.sysproduction.synthetic_install import installation
 
 NOW = dt.datetime(2024, 6, 4, 10, 0)
 
@@ -83,9 +83,9 @@ def test_repository_records_once_per_order_and_gives_back_what_was_not_used(tmp_
         repo.clear("GOLD")
 
 
-def test_trade_limit_commands(tmp_path, tree):
+def test_trade_limit_commands(tmp_path, template):
     root = tmp_path / "inst"
-    installation(root, tree)
+    copy_installation(template, root)
 
     out = sysprod(root, "control", "trade-limit", "list")
     assert out.returncode == 0, out.stderr
