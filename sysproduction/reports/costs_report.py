@@ -50,7 +50,9 @@ def cost_figures(data: DataBlob, now: dt.datetime | None = None) -> pd.DataFrame
     frame["bid_ask"] = measured["bid_ask"].reindex(codes).astype(float)
     frame["vs_mid"] = measured["vs_mid"].reindex(codes).astype(float)
     enough = frame["fills"] >= int(data.config["costs_report_min_fills"])
-    frame["suggested"] = frame["vs_mid"].clip(lower=0.0).where(enough)
+    # six significant figures: a spread cost is a price-point figure, not float noise (0.0999999...)
+    frame["suggested"] = frame["vs_mid"].clip(lower=0.0).where(enough).map(
+        lambda v: float(f"{v:.6g}") if v == v else v)
     frame["change %"] = 100.0 * (frame["suggested"] / frame["configured"] - 1.0)
     frame.loc[~(frame["configured"] > 0), "change %"] = math.nan
     return frame[COLUMNS]

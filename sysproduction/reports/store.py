@@ -105,4 +105,12 @@ def list_reports(data_root: Path, name: str | None = None) -> list[StoredReport]
                 ))
             except (OSError, ValueError, KeyError):
                 continue  # not a report record (a stray file): never stops the listing
-    return sorted(found, key=lambda s: (s.generated, s.name, s.stamp))
+    return sorted(found, key=lambda s: (s.generated, _written(s), s.name))
+
+
+def _written(stored: StoredReport) -> int:
+    """When its record was written: orders reports made at one (simulated) time."""
+    try:
+        return stored.record_path.stat().st_mtime_ns
+    except OSError:
+        return 0
