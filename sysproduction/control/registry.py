@@ -45,7 +45,8 @@ JOBS: dict[str, str] = {
 TOOLS: dict[str, str] = {
     f"interactive_{name}": f"sysproduction.interactive.{name}:interactive_{name}"
     for name in ("controls", "diagnostics", "update_roll_status",
-                 "manual_check_historical_prices", "manual_check_fx_prices", "update_override")
+                 "manual_check_historical_prices", "manual_check_fx_prices", "update_override",
+                 "order_stack")
 }
 
 # The built-in processes. Which methods each runs, in which order and how often is config:
