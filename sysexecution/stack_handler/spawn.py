@@ -25,8 +25,11 @@ def _moved_price(data: DataBlob, order: InstrumentOrder, price: float | None, co
     """A reference/limit price given for the order's reference contract, moved to `contract`."""
     if price is None or order.reference_contract in (None, contract):
         return price
-    frames = [data.contract_prices.get(order.instrument_code, c)["FINAL"]
-              for c in (order.reference_contract, contract)]
+    try:
+        frames = [data.contract_prices.get(order.instrument_code, c)["FINAL"]
+                  for c in (order.reference_contract, contract)]
+    except (MissingData, KeyError):
+        return None  # no prices stored for one of them
     return price_in_other_contract(price, frames[0], frames[1])
 
 
@@ -41,6 +44,8 @@ def _child(data: DataBlob, order: InstrumentOrder, legs: tuple[ContractLeg, ...]
     return ContractOrder(
         order.strategy_name, order.instrument_code, legs, order.order_id,
         order_type=order.order_type if order.order_type in ("best", "market", "limit") else "best",
+        # the reference price is for cost analysis only: without a common price date it is left
+        # out rather than holding up the trade
         reference_price=_moved_price(data, order, order.reference_price, contract),
         limit_price=limit, roll_order=order.roll_order, manual_trade=order.manual_trade, reason=note,
     )

@@ -203,3 +203,24 @@ def test_the_steps_in_the_handler_order_take_orders_to_positions(tmp_path, tree)
     assert data.strategy_positions.for_strategy("classic") == orders
     assert data.contract_positions.all() == _broker_book(data)
     assert len(data.historic_orders.fills()) == 3
+
+
+def test_reference_and_limit_prices_move_to_the_child_contract(tmp_path, tree):  # noqa: F811
+    data = _install(tmp_path / "inst", tree)
+    data.roll_states.set("BUND", RollState.PASSIVE, data.clock.now(), "test")
+    near = data.contract_prices.get("BUND", PRICED)["FINAL"]
+    far = data.contract_prices.get("BUND", FORWARD)["FINAL"]
+    both = near.to_frame("near").join(far.to_frame("far"), how="inner").dropna().iloc[-1]
+    limit = InstrumentOrder("classic", "BUND", 2, "limit", 130.0, None, limit_price=129.5, reference_contract=PRICED)
+    data.instrument_orders.add(limit, data.clock.now())
+    assert spawn_children_from_new_instrument_orders(data).ok
+    [child] = data.contract_orders.all()
+    assert child.contract_ids == (FORWARD,)  # Passive, opening: the forward contract
+    assert child.limit_price == pytest.approx(129.5 + both["far"] - both["near"])
+    assert child.reference_price == pytest.approx(130.0 + both["far"] - both["near"])
+
+    unpriced = InstrumentOrder("classic", "BUND", 1, "limit", None, None, limit_price=1.0, reference_contract="20200300")
+    oid = data.instrument_orders.add(unpriced, data.clock.now())
+    summary = spawn_children_from_new_instrument_orders(data)
+    assert "no common price date" in summary.failed[f"classic/BUND/{oid}"]
+    assert data.instrument_orders.get(oid).state is OrderState.NEW
