@@ -94,11 +94,15 @@ def build_costs_report(data: DataBlob) -> Report:
     offered = suggestions(figures)
     if offered:
         section.text("Suggested changes: " + ", ".join(
-            f"{code} {figures.loc[code, 'configured']:.6g} -> {value:.6g}" for code, value in offered.items()))
+            f"{code} {_cost(figures.loc[code, 'configured'])} -> {value:.6g}" for code, value in offered.items()))
     elif figures["fills"].sum():
         section.text(f"No suggested changes (an instrument needs {minimum} fills, and a measured cost "
                      "different from the configured one).")
     return report
+
+
+def _cost(value: float) -> str:
+    return "(none)" if value != value else f"{value:.6g}"
 
 
 def costs_report(data: DataBlob) -> JobSummary:

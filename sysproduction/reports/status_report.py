@@ -1,8 +1,8 @@
 """The status report: is everything running, is the data fresh, is anything stopped or broken?
 
 Processes (state, last start and end, outcome, runs that failed in the last week), stale prices
-per instrument, instrument locks, position breaks (locks the stack handler set, and the book
-against the broker now) and the orders still working.
+per instrument, instrument locks, position breaks (the open breaks the stack handler's check
+recorded, and the book against the broker now) and the orders still working.
 """
 
 from __future__ import annotations
@@ -79,6 +79,20 @@ def locks_frame(data: DataBlob) -> pd.DataFrame | Missing:
     return pd.DataFrame(rows, columns=["instrument", "since", "reason"])
 
 
+def recorded_breaks(data: DataBlob) -> pd.DataFrame | Missing:
+    """The open breaks the stack handler's check recorded (since when, what differs, whether it
+    locked the instrument)."""
+    breaks = repository(data, "position_breaks")
+    if breaks is None:
+        return Missing("position breaks are not recorded in this installation yet")
+    rows = [{"instrument": code, "since": found.since,
+             "differences": "; ".join(f"{c} book {book} broker {broker}"
+                                      for c, book, broker in found.position_break.differences),
+             "locked by the check": found.locked_here}
+            for code, found in sorted(breaks.all().items())]
+    return pd.DataFrame(rows, columns=["instrument", "since", "differences", "locked by the check"])
+
+
 def broker_breaks(data: DataBlob) -> pd.DataFrame | Missing:
     """Contract positions where the broker and our book disagree, now."""
     from sysproduction.reports.order_data import contract_positions
@@ -131,9 +145,17 @@ def build_status_report(data: DataBlob) -> Report:
         section.table(locks)
 
     section = report.section("Position breaks")
-    if not isinstance(locks, Missing):
-        breaks = locks[locks["reason"].str.startswith(POSITION_BREAK)]
-        section.text(f"Locked by the position-break check: {', '.join(breaks['instrument']) or 'none'}.")
+    recorded = recorded_breaks(data)
+    if isinstance(recorded, Missing):
+        if not isinstance(locks, Missing):
+            breaks = locks[locks["reason"].str.startswith(POSITION_BREAK)]
+            section.text(f"Locked by the position-break check: {', '.join(breaks['instrument']) or 'none'}.")
+    elif recorded.empty:
+        section.text("The stack handler's position-break check has no open break.")
+    else:
+        section.warning(f"{len(recorded)} open position break(s) found by the stack handler: "
+                        f"{', '.join(recorded['instrument'])}")
+        section.table(recorded, title="Open breaks (check_external_position_break)")
     now_breaks = broker_breaks(data)
     if isinstance(now_breaks, Missing):
         section.warning(now_breaks.why)

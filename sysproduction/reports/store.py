@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +51,18 @@ def reports_root(data_root: Path) -> Path:
 
 
 def _free_stamp(folder: Path, generated: dt.datetime) -> str:
-    """The report's time as a file name; a second report of the same second gets a suffix."""
+    """The report's time as a file name, claimed by creating its `.txt` exclusively (the atomic
+    write replaces it), so two processes storing the same report in the same second never share
+    a name: the second gets a suffix."""
     base = generated.strftime(STAMP)
-    stamp, n = base, 1
-    while (folder / f"{stamp}.json").exists() or (folder / f"{stamp}.txt").exists():
-        n += 1
-        stamp = f"{base}-{n}"
-    return stamp
+    n = 1
+    while True:
+        stamp = base if n == 1 else f"{base}-{n}"
+        try:
+            os.close(os.open(folder / f"{stamp}.txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return stamp
+        except FileExistsError:
+            n += 1
 
 
 def store_report(data_root: Path, report: Report, origin: str, fsync: bool = True) -> StoredReport:
@@ -109,8 +115,9 @@ def list_reports(data_root: Path, name: str | None = None) -> list[StoredReport]
 
 
 def _written(stored: StoredReport) -> int:
-    """When its record was written: orders reports made at one (simulated) time."""
+    """When its page was written (never rewritten, unlike the record when the report is
+    emailed): orders reports made at one (simulated) time."""
     try:
-        return stored.record_path.stat().st_mtime_ns
+        return stored.html_path.stat().st_mtime_ns
     except OSError:
         return 0

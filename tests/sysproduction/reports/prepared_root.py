@@ -35,6 +35,7 @@ from sysobjects.orders import (
     FillRecord,
     InstrumentOrder,
 )
+from sysobjects.position_breaks import PositionBreak
 from tests.sysproduction.pipeline_helpers import blob_for
 
 NOW = dt.datetime(2026, 11, 27, 22, 0)
@@ -116,6 +117,7 @@ def prepare(root: Path, **config) -> DataBlob:
         "BUND": BufferedOptimalPosition("BUND", -2.4, -2.9, -1.9, 130.10, CONTRACT, DAYS[-1].to_pydatetime(), run),
     })
     blob.instrument_locks.lock("BUND", "position break: broker 0, book -1", dt.datetime(2026, 11, 27, 12, 0))
+    blob.position_breaks.record(PositionBreak("BUND", ((CONTRACT, -1, 0),)), dt.datetime(2026, 11, 27, 12, 0), True)
     blob.process_control.add_history(ProcessState(
         "run_daily_prices_updates", start_time=dt.datetime(2026, 11, 27, 20, 0),
         end_time=dt.datetime(2026, 11, 27, 20, 30), last_outcome="completed with failures"),

@@ -129,7 +129,10 @@ def test_status_report_processes_stale_locks_breaks_and_orders(blob):
     assert stale[["instrument", "days old"]].values.tolist() == [["CORN", 9]]
     [locks] = tables(report, "Instrument locks")
     assert locks["instrument"].tolist() == ["BUND"]
-    assert "Locked by the position-break check: BUND." in texts(report)
+    breaks = tables(report, "Position breaks")
+    assert breaks[0][["instrument", "differences", "locked by the check"]].values.tolist() == [
+        ["BUND", "20261200 book -1 broker 0", True]]
+    assert breaks[1].set_index("instrument")["difference"].to_dict() == {"BUND": 1, "GOLD": -3}  # broker - book, now
     [orders] = tables(report, "Open orders")
     # GOLD's done families were archived; BUND's finished family waits for handle_completed_orders
     assert orders[["level", "instrument", "trade", "filled", "state"]].values.tolist() == [
