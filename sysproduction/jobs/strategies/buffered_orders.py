@@ -23,7 +23,9 @@ or was not run), and trading it would act on yesterday's view. The instrument ge
 is a failed item of the summary (so the process exits 1 and says why), naming the fix.
 
 JobSummary: updated = orders created, unchanged = no trade wanted (or a locked instrument, said in
-the note), failed = per-instrument errors and stale positions.
+the note), failed = per-instrument errors and stale positions. A position the strategy holds in an
+instrument without an optimal position (taken out of the backtest config) is not traded: a
+WARNING log and the note say so.
 """
 
 from __future__ import annotations
@@ -164,4 +166,13 @@ def generate_buffered_orders(data: DataBlob, strategy_name: str, **settings: Any
         for instrument in sorted(optimal):
             with log_context(instrument_code=instrument), summary.isolated(instrument, "instrument order"):
                 order_for_instrument(data, strategy_name, optimal[instrument], summary)
+        held = data.strategy_positions.for_strategy(strategy_name)
+        for instrument in sorted(set(held) - set(optimal)):
+            # e.g. an instrument taken out of the backtest config: nothing decides its trades now
+            with log_context(instrument_code=instrument):
+                log.warning("%s %s: position %d but no optimal position; not traded (close it by "
+                            "hand, or put it back in the backtest config)", strategy_name, instrument,
+                            held[instrument])
+            orphan = f"{instrument} position {held[instrument]} has no optimal position"
+            summary.note = f"{summary.note}; {orphan}" if summary.note else orphan
     return summary

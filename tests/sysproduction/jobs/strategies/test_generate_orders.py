@@ -165,3 +165,11 @@ def test_no_optimal_positions_is_a_failure_naming_the_fix(blob):
     summary = generate(blob)
     assert summary.failed == {STRATEGY: (
         "no optimal positions stored for strategy classic; run run_systems first")}
+
+
+def test_a_position_without_an_optimal_position_is_left_alone_and_said(blob):
+    hold(blob, "SP500", 2)  # SP500 is no longer in the strategy's backtest
+    store_optimal(blob, optimal("GOLD", 0.0, 1.0))
+    summary = generate(blob)
+    assert strategy_orders(blob) == {}
+    assert summary.note == "SP500 position 2 has no optimal position"
