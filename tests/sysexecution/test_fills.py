@@ -5,11 +5,13 @@ the historic stores; two real processes booking the same fills."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sysbrokers.broker import OrderLeg, OrderRequest, OrderType
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
@@ -37,8 +39,19 @@ NOW = dt.datetime(2024, 6, 4, 10, 0)  # a trading morning after the installation
 PRICED, FORWARD = "20240900", "20241200"  # BUND's priced and forward contracts then
 
 
-def _install(root: Path, tree: Path, **settings) -> DataBlob:  # noqa: F811
-    installation(root, tree, clock="simulated", **settings)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, tree):  # noqa: F811
+    """One imported installation, copied for each test (importing is the slow part)."""
+    root = tmp_path_factory.mktemp("template") / "inst"
+    installation(root, tree, clock="simulated")
+    return root
+
+
+def _install(root: Path, template: Path, **settings) -> DataBlob:
+    shutil.copytree(template, root)
+    config = root / "private_config.yaml"
+    values = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**values, "data_root": str(root), **settings}))
     SharedSimClock(root / SIM_CLOCK_FILE).set(NOW)
     return make_blob(root, must_exist=True)
 
@@ -71,8 +84,8 @@ def _broker_book(data: DataBlob) -> dict[tuple[str, str], int]:
     return {(p.instrument_code, p.contract_id): p.position for p in data.broker.positions()}
 
 
-def test_an_order_becomes_a_position_once_and_its_family_moves(tmp_path, tree):  # noqa: F811
-    data = _install(tmp_path / "inst", tree)
+def test_an_order_becomes_a_position_once_and_its_family_moves(tmp_path, template):
+    data = _install(tmp_path / "inst", template)
     oid = data.instrument_orders.add(_order(3), data.clock.now())
     spawned = spawn_children_from_new_instrument_orders(data)
     assert list(spawned.updated) == [f"classic/BUND/{oid}"] and spawned.ok
@@ -97,8 +110,8 @@ def test_an_order_becomes_a_position_once_and_its_family_moves(tmp_path, tree): 
     assert _broker_book(data) == data.contract_positions.all() == {("BUND", PRICED): 3}
 
 
-def test_partial_fills_roll_up_until_complete(tmp_path, tree):  # noqa: F811
-    data = _install(tmp_path / "inst", tree, sim_partial_fill_fraction=0.5, sim_fill_latency_seconds=60)
+def test_partial_fills_roll_up_until_complete(tmp_path, template):
+    data = _install(tmp_path / "inst", template, sim_partial_fill_fraction=0.5, sim_fill_latency_seconds=60)
     oid = data.instrument_orders.add(_order(-8), data.clock.now())
     spawn_children_from_new_instrument_orders(data)
     [bid] = _send_all(data)
@@ -118,8 +131,8 @@ def test_partial_fills_roll_up_until_complete(tmp_path, tree):  # noqa: F811
     assert _broker_book(data) == {("BUND", PRICED): -8}
 
 
-def test_a_locked_instrument_gets_no_children_until_unlocked(tmp_path, tree):  # noqa: F811
-    data = _install(tmp_path / "inst", tree)
+def test_a_locked_instrument_gets_no_children_until_unlocked(tmp_path, template):
+    data = _install(tmp_path / "inst", template)
     oid = data.instrument_orders.add(_order(2), data.clock.now())
     data.instrument_locks.lock("BUND", "position break: test", data.clock.now())
     waiting = spawn_children_from_new_instrument_orders(data)
@@ -138,8 +151,8 @@ def _hold(data: DataBlob, trade: int) -> None:
 
 
 @pytest.mark.parametrize("state, shapes", [(RollState.FORCE, [2]), (RollState.FORCE_OUTRIGHT, [1, 1])])
-def test_force_roll_orders_roll_the_priced_position_once(tmp_path, tree, state, shapes):  # noqa: F811
-    data = _install(tmp_path / "inst", tree)
+def test_force_roll_orders_roll_the_priced_position_once(tmp_path, template, state, shapes):
+    data = _install(tmp_path / "inst", template)
     _hold(data, 3)
     data.roll_states.set("BUND", state, data.clock.now(), "test")
     made = generate_force_roll_orders(data)
@@ -174,8 +187,8 @@ print(len(process_fills_stack(data).updated))
 """
 
 
-def test_two_processes_polling_fills_book_each_once(tmp_path, tree):  # noqa: F811
-    data = _install(tmp_path / "inst", tree)
+def test_two_processes_polling_fills_book_each_once(tmp_path, template):
+    data = _install(tmp_path / "inst", template)
     for trade, instrument in ((2, "BUND"), (-3, "SP500"), (5, "GOLD"), (1, "CORN")):
         data.instrument_orders.add(_order(trade, instrument=instrument), data.clock.now())
     spawn_children_from_new_instrument_orders(data)
@@ -189,10 +202,10 @@ def test_two_processes_polling_fills_book_each_once(tmp_path, tree):  # noqa: F8
     assert sorted(data.strategy_positions.for_strategy("classic").values()) == [-3, 1, 2, 5]
 
 
-def test_the_steps_in_the_handler_order_take_orders_to_positions(tmp_path, tree):  # noqa: F811
+def test_the_steps_in_the_handler_order_take_orders_to_positions(tmp_path, template):
     from sysexecution.stack_handler import create_broker_orders_from_contract_orders
 
-    data = _install(tmp_path / "inst", tree)
+    data = _install(tmp_path / "inst", template)
     orders = {"BUND": 2, "SP500": -1, "GOLD": 4}
     for instrument, trade in orders.items():
         data.instrument_orders.add(_order(trade, instrument=instrument), data.clock.now())
@@ -205,8 +218,8 @@ def test_the_steps_in_the_handler_order_take_orders_to_positions(tmp_path, tree)
     assert len(data.historic_orders.fills()) == 3
 
 
-def test_reference_and_limit_prices_move_to_the_child_contract(tmp_path, tree):  # noqa: F811
-    data = _install(tmp_path / "inst", tree)
+def test_reference_and_limit_prices_move_to_the_child_contract(tmp_path, template):
+    data = _install(tmp_path / "inst", template)
     data.roll_states.set("BUND", RollState.PASSIVE, data.clock.now(), "test")
     near = data.contract_prices.get("BUND", PRICED)["FINAL"]
     far = data.contract_prices.get("BUND", FORWARD)["FINAL"]
