@@ -272,8 +272,9 @@ def _finish_unfilled(data: DataBlob, record: BrokerOrderRecord, at_broker: Broke
 # --- 1. unsent records ------------------------------------------------------------------------
 def resolve_unsent(data: DataBlob, summary: JobSummary, now: dt.datetime, send_missing: bool = True) -> None:
     """Find each unsent record at the broker (by reference) and record it as sent; one the broker
-    does not have is sent now, or, when `send_missing` is False (at stop) or its instrument is
-    locked, cancelled without sending."""
+    does not have is sent now, or cancelled without sending when `send_missing` is False (at
+    stop), its contract order was finished meanwhile (cancelled by hand) or its instrument is
+    locked."""
     unsent = data.broker_orders.unsent()
     if not unsent:
         return
@@ -294,8 +295,7 @@ def resolve_unsent(data: DataBlob, summary: JobSummary, now: dt.datetime, send_m
                         "sent again", item, found.broker_order_id, extra=_log_extra(record))
             _mark_sent(data, record, found, summary, now)
             continue
-        why_not = "the stack handler is stopping" if not send_missing else (
-            "the instrument is now locked" if data.instrument_locks.is_locked(record.instrument_code) else None)
+        why_not = _reason_not_to_send(data, record, send_missing)
         if why_not is not None:
             _finish_unfilled(data, record, _never_sent(record, now, why_not), now)
             log.warning("%s: stored but never sent, and %s; cancelled", item, why_not, extra=_log_extra(record))
@@ -303,6 +303,18 @@ def resolve_unsent(data: DataBlob, summary: JobSummary, now: dt.datetime, send_m
             continue
         log.warning("%s: stored but never reached the broker; sending it now", item, extra=_log_extra(record))
         _send(data, record, summary, now)
+
+
+def _reason_not_to_send(data: DataBlob, record: BrokerOrderRecord, send_missing: bool) -> str | None:
+    """Why a record the broker never received must not be sent now (None: send it)."""
+    if not send_missing:
+        return "the stack handler is stopping"
+    parent = None if record.parent_id is None else data.contract_orders.maybe_get(record.parent_id)
+    if parent is None or parent.is_finished:
+        return "its contract order is finished (cancelled meanwhile)"
+    if data.instrument_locks.is_locked(record.instrument_code):
+        return "the instrument is now locked"
+    return None
 
 
 def _never_sent(record: BrokerOrderRecord, now: dt.datetime, why: str) -> BrokerOrder:

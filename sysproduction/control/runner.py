@@ -399,7 +399,12 @@ class ProcessRunner:
                 )
                 log.error("%s.%s failed: %s", self.name, name, record.last_error)
                 return
-            log.info("%s.%s done%s", self.name, name, f": {record.last_result}" if result else "")
+            # A method run on every loop (the stack handler's, many times a second) would fill the
+            # log store with "nothing done" lines: those go to DEBUG; anything done stays INFO.
+            every_loop = record.config.frequency_minutes == 0 and record.config.max_executions == -1
+            idle = every_loop and not (getattr(result, "updated", None) or getattr(result, "spiked", None))
+            log.log(logging.DEBUG if idle else logging.INFO, "%s.%s done%s", self.name, name,
+                    f": {record.last_result}" if result else "")
 
 
 def _describe(result: object) -> tuple[str | None, list[str]]:

@@ -176,3 +176,15 @@ def test_a_locked_instrument_gets_no_broker_order(blob):
     blob.instrument_locks.unlock("GOLD")
     run_pass(blob)
     assert blob.strategy_positions.get("classic", "GOLD") == 1
+
+
+def test_an_unsent_record_whose_contract_order_was_cancelled_is_never_sent(blob):
+    record_id, _ = store_unsent_record(blob, "GOLD", 1)
+    parent = blob.broker_orders.get(record_id).parent_id
+    blob.contract_orders.cancel(parent, blob.clock.now())  # cancelled by hand meanwhile
+    summary = create_broker_orders_from_contract_orders(blob)
+    assert summary.updated == {
+        f"classic/GOLD/{record_id}": "never sent; cancelled (its contract order is finished (cancelled meanwhile))"
+    }
+    assert blob.broker_orders.get(record_id).state is OrderState.CANCELLED
+    assert sim_orders_by_reference(blob) == {}
