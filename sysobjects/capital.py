@@ -237,6 +237,36 @@ class CapitalBook:
         return CapitalBook(kept, pending)
 
 
+def book_after_valuation(
+    book: CapitalBook, time: dt.datetime, broker_account_value: float, method: str, max_change: float
+) -> tuple[CapitalBook, Valuation | None]:
+    """What one poll of the broker does to the book, and the valuation (None when it initialised):
+
+    - nothing stored: initialise (capital = max capital = broker account value, P&L 0);
+    - a change of at most `max_change`: store the valuation (settling any pending change);
+    - a larger one: store nothing but the pending change (replacing an older pending one), for a
+      person to confirm."""
+    latest = book.latest
+    if latest is None:
+        return book.with_entry(CapitalEntry(time, initial_values(broker_account_value), SOURCE_INITIALISED)), None
+    valuation = value_capital(latest.values, broker_account_value, method, max_change)
+    if valuation.large:
+        pending = PendingChange(time, broker_account_value, latest.values.broker_account_value, valuation.change)
+        return book.with_pending(pending), valuation
+    return book.with_entry(CapitalEntry(time, valuation.values, SOURCE_BROKER)), valuation
+
+
+def confirm_valuation(
+    book: CapitalBook, time: dt.datetime, broker_account_value: float, method: str
+) -> tuple[CapitalBook, Valuation]:
+    """A person's confirmation of a (large) change: store the valuation whatever its size."""
+    latest = book.latest
+    if latest is None:
+        raise DataValidationError("no capital stored to value against; initialise it first")
+    valuation = value_capital(latest.values, broker_account_value, method, math.inf)
+    return book.with_entry(CapitalEntry(time, valuation.values, SOURCE_CONFIRMED)), valuation
+
+
 def allocation_check(weights: dict[str, float]) -> dict[str, float]:
     """Strategy weights, checked: none negative or missing, at least one above 0."""
     if not weights:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -371,6 +372,22 @@ class SimBroker:
             return {"deposits": {self.settings.base_currency: float(self.settings.initial_cash)}}
 
         return dict(self._docs.update(ACCOUNT, "account", open_account)["deposits"])
+
+    def deposit(self, amount: float, currency: str | None = None) -> dict[str, float]:
+        """Pay cash in (amount > 0) or take it out (amount < 0): the simulated account's only
+        change of value besides fills and market moves, so capital's handling of withdrawals and
+        deposits can be tried. Returns the deposits per currency afterwards."""
+        if not math.isfinite(amount) or amount == 0:
+            raise BrokerError(f"deposit of {amount!r}: give a non-zero amount (negative to withdraw)")
+        ccy = (currency or self.settings.base_currency).upper()
+        self._opening_deposit()  # the account exists before it changes
+
+        def change(doc: dict | None) -> dict:
+            deposits = dict((doc or {}).get("deposits", {}))
+            deposits[ccy] = float(deposits.get(ccy, 0.0)) + float(amount)
+            return {**(doc or {}), "deposits": deposits}
+
+        return dict(self._docs.update(ACCOUNT, "account", change)["deposits"])
 
     def _positions_from(self, fills: list[Fill]) -> dict[tuple[str, str], int]:
         totals: dict[tuple[str, str], int] = defaultdict(int)

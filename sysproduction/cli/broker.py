@@ -118,6 +118,49 @@ def account(ctx: click.Context, currency: str | None) -> None:
             click.echo(f"  {ccy}: cash {cash:,.2f} + positions at market {market:,.2f} = {cash + market:,.2f}")
 
 
+@broker.group()
+def cash() -> None:
+    """Pay cash into or out of the simulated account (a real broker's money moves at the broker)."""
+
+
+def _move_cash(ctx: click.Context, amount: float, currency: str | None) -> None:
+    from syscore.exceptions import ConfigError
+
+    blob = blob_from_context(ctx)
+    if blob.config["broker"] != "sim":
+        raise ConfigError(
+            f"cash moves only in the simulated broker; this installation uses '{blob.config['broker']}'"
+        )
+    currency = (currency or blob.config["base_currency"]).upper()
+    before = blob.broker.account_value(currency)
+    blob.broker.deposit(amount, currency)
+    after = blob.broker.account_value(currency)
+    click.echo(f"account value: {before:,.2f} -> {after:,.2f} {currency}")
+    click.echo("record it with update_capital_manual (withdrawal or deposit) so it is not counted as P&L")
+
+
+_amount = click.argument("amount", type=click.FloatRange(min=0, min_open=True))
+_cash_currency = click.option("--currency", default=None, help="Currency of the cash (default: base_currency).")
+
+
+@cash.command("deposit")
+@_amount
+@_cash_currency
+@click.pass_context
+def cash_deposit(ctx: click.Context, amount: float, currency: str | None) -> None:
+    """Pay AMOUNT into the simulated account."""
+    _move_cash(ctx, amount, currency)
+
+
+@cash.command("withdraw")
+@_amount
+@_cash_currency
+@click.pass_context
+def cash_withdraw(ctx: click.Context, amount: float, currency: str | None) -> None:
+    """Take AMOUNT out of the simulated account."""
+    _move_cash(ctx, -amount, currency)
+
+
 @broker.command()
 @click.argument("instrument")
 @_csv_option

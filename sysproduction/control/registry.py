@@ -48,6 +48,8 @@ TOOLS: dict[str, str] = {
                  "manual_check_historical_prices", "manual_check_fx_prices", "update_override",
                  "order_stack")
 }
+# pysystemtrade's name, kept: initialise, adjust and confirm total capital
+TOOLS["update_capital_manual"] = "sysproduction.interactive.update_capital_manual:update_capital_manual"
 
 # The built-in processes. Which methods each runs, in which order and how often is config:
 # `process_configuration_methods` in defaults.yaml (a private config may change the schedule or

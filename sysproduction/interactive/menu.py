@@ -14,6 +14,7 @@ a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from syscore.exceptions import SysprodError
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 _CHOICE_NUMBER = re.compile(r"[0-9]+")
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
 
 
 class EndOfInput(Exception):
@@ -83,11 +85,14 @@ class Prompter:
                 return int(answer)
             self.write(f"'{answer}' is not allowed: give a whole number from {minimum} to {maximum}")
 
-    def ask_number(self, prompt: str, allowed: Callable[[float], bool], rule: str) -> float:
+    def ask_number(
+        self, prompt: str, allowed: Callable[[float], bool], rule: str, default: float | None = None
+    ) -> float:
         """A finite number that `allowed` accepts (`rule` says which, e.g. "a positive number");
-        asked again until it is one. `nan` and `inf` are never numbers here."""
+        asked again until it is one (empty takes `default`, when given). `nan` and `inf` are
+        never numbers here."""
         while True:
-            answer = self.ask(prompt)
+            answer = self.ask(prompt, None if default is None else repr(float(default)))
             try:
                 value = float(answer)
             except ValueError:
@@ -95,6 +100,22 @@ class Prompter:
             if math.isfinite(value) and allowed(value):
                 return value
             self.write(f"'{answer}' is not allowed: give {rule}")
+
+
+    def ask_datetime(self, prompt: str) -> dt.datetime:
+        """A time written YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]; asked again until it is one."""
+        while True:
+            answer = self.ask(f"{prompt} (YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+            if _DATE_TIME.fullmatch(answer):
+                try:
+                    return dt.datetime.fromisoformat(answer)
+                except ValueError:
+                    pass
+            self.write(f"'{answer}' is not allowed: give a date YYYY-MM-DD, or YYYY-MM-DD HH:MM")
+
+    def confirm(self, prompt: str) -> bool:
+        """Yes or no (empty is no)."""
+        return self.ask_word(f"{prompt} (y/n)", ("Y", "YES", "N", "NO"), "n") in ("Y", "YES")
 
 
 def _ask_menu_number(prompter: Prompter, count: int) -> int:

@@ -106,7 +106,6 @@ process_configuration_methods:
 PRICE_METHODS = ["update_fx_prices", "update_sampled_contracts", "update_historical_prices",
                  "auto_update_roll_status", "update_multiple_adjusted_prices"]
 NOT_YET = {  # processes whose jobs come with later issues
-    "run_capital_update": ["update_total_capital", "strategy_allocation"],
     "run_stack_handler": [
         "refresh_additional_sampling_all_instruments", "check_external_position_break",
         "spawn_children_from_new_instrument_orders", "generate_force_roll_orders",
@@ -121,6 +120,7 @@ AVAILABLE = {  # (process, method) pairs whose jobs are part of this version
     *(("run_backups", m) for m in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")),
     *(("run_cleaners", m) for m in ("clean_backtest_states", "clean_echo_files", "clean_log_files")),
     ("startup", "clear_stale_processes"),
+    ("run_capital_update", "update_total_capital"), ("run_capital_update", "strategy_allocation"),
     ("run_systems", "my_strategy"),
 }
 
