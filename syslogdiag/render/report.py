@@ -129,20 +129,25 @@ def format_cell(value: Any, spec: str | None = None) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float) and spec:
         if isinstance(value, float) and spec.endswith("d"):  # whole numbers a NaN made floats
-            return format(int(value), spec) if value.is_integer() else f"{value:,.2f}"
-        return format(value, spec)
+            return format(int(value), spec) if value.is_integer() else _no_minus_zero(f"{value:,.2f}")
+        return _no_minus_zero(format(value, spec))
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, float):
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        return f"{value:,.2f}"
+        return _no_minus_zero(f"{value:,.2f}")
     if isinstance(value, pd.Timestamp | dt.datetime):
         stamp = pd.Timestamp(value)
         return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M:%S}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _no_minus_zero(text: str) -> str:
+    """"-0.00" (float noise below the shown precision) reads as a cost that is not there: "0.00"."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 def _cells(table: Table) -> tuple[list[str], list[list[str]], list[bool]]:

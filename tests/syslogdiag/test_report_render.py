@@ -63,6 +63,8 @@ def test_cells_blank_missing_values_and_keep_whole_numbers_whole():
     assert format_cell(2.5, "d") == "2.50"
     assert format_cell(12345) == "12,345" and format_cell(42) == "42"
     assert format_cell(True) == "yes"
+    assert format_cell(-1e-13) == "0.00" and format_cell(-4e-13, "+.1f") == "0.0" and format_cell(-0.004) == "0.00"
+    assert format_cell(-0.005, ".3f") == "-0.005"
     assert format_cell(pd.Timestamp("2026-11-27")) == "2026-11-27"
     assert format_cell(dt.datetime(2026, 11, 27, 9, 30)) == "2026-11-27 09:30:00"
 
