@@ -178,8 +178,9 @@ def build_daily_pandl_report(data: DataBlob) -> Report:
         capital = repository(data, "total_capital")
         history = capital.history() if capital is not None else pd.DataFrame()
         year = history.loc[now - CHART_PERIOD:] if len(history) else history
-        if len(year) >= 2:
-            lines["change in total capital"] = year["total_capital"] - year["total_capital"].iloc[0]
+        if len(year) >= 2:  # by day, like the futures P&L, so a day's moves line up
+            by_day = year["total_capital"].groupby(year.index.normalize()).last()
+            lines["change in total capital"] = by_day - by_day.iloc[0]
         section.chart(line_chart(pd.DataFrame(lines), f"Cumulative P&L over the last year ({base})", base,
                                  zero_line=True), "Cumulative P&L over the last year", "pandl_last_year")
     return report
