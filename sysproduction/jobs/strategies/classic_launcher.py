@@ -32,9 +32,9 @@ from syscore.job_summary import JobSummary
 from sysobjects.optimal_positions import BufferedOptimalPosition
 from sysproduction.backtests.results import results_dir, versions_dir
 from sysproduction.backtests.run import run_to_directory
-from systems.data import load_blob_inputs
+from systems.data import stream_blob_inputs
 from systems.engine import BacktestResult
-from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
+from systems.inputs import FxInputs, InstrumentInputs
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
@@ -69,9 +69,14 @@ def run_classic_system(data: DataBlob, strategy_name: str, backtest_config_filen
     inputs: dict[str, InstrumentInputs] = {}
 
     def load(config):  # noqa: ANN001, ANN202 - the loader run_to_directory calls once
-        loaded = _until(load_blob_inputs(data, config.instruments, config.base_currency), now_seconds)
-        inputs.update(loaded.instruments)
-        return loaded.fx_usd, [loaded.instruments[code] for code in config.instruments]
+        fx, stream = stream_blob_inputs(data, config.instruments, config.base_currency)
+
+        def seen(item: InstrumentInputs) -> InstrumentInputs:
+            inputs[item.code] = item
+            return item
+
+        fx = {ccy: FxInputs(*_rows_until(now_seconds, f.stamps, f.values)) for ccy, f in fx.items()}
+        return fx, (seen(_instrument_until(item, now_seconds)) for item in stream)
 
     try:
         result, _ = run_to_directory(Path(backtest_config_filename), load, staging, data.clock, capital=capital)
@@ -110,27 +115,23 @@ def _remove_staging(staging: Path) -> None:
     shutil.rmtree(versions_dir(staging), ignore_errors=True)
 
 
-def _until(inputs: BacktestInputs, now_seconds: int) -> BacktestInputs:
-    """The inputs without rows stamped after the clock's time (prices a backtest could not have
-    seen yet; normally none)."""
+def _rows_until(now_seconds: int, stamps: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rows stamped at or before the clock's time (prices a backtest could not have seen
+    yet are left out; normally there are none)."""
+    keep = stamps <= now_seconds
+    if keep.all():
+        return (stamps, *columns)
+    return (stamps[keep], *(c[keep] for c in columns))
+
+
+def _instrument_until(item: InstrumentInputs, now_seconds: int) -> InstrumentInputs:
     from dataclasses import replace
 
-    def cut(stamps: np.ndarray) -> np.ndarray:
-        return stamps <= now_seconds
-
-    instruments = {}
-    for code, item in inputs.instruments.items():
-        a, m = cut(item.adjusted_stamps), cut(item.multiple_stamps)
-        if a.all() and m.all():
-            instruments[code] = item
-            continue
-        instruments[code] = replace(
-            item, adjusted_stamps=item.adjusted_stamps[a], adjusted=item.adjusted[a],
-            multiple_stamps=item.multiple_stamps[m], price=item.price[m], carry=item.carry[m],
-            price_contract=item.price_contract[m], carry_contract=item.carry_contract[m],
-        )
-    fx = {ccy: FxInputs(f.stamps[cut(f.stamps)], f.values[cut(f.stamps)]) for ccy, f in inputs.fx_usd.items()}
-    return BacktestInputs(instruments, fx)
+    a_stamps, adjusted = _rows_until(now_seconds, item.adjusted_stamps, item.adjusted)
+    m_stamps, price, carry, price_contract, carry_contract = _rows_until(
+        now_seconds, item.multiple_stamps, item.price, item.carry, item.price_contract, item.carry_contract)
+    return replace(item, adjusted_stamps=a_stamps, adjusted=adjusted, multiple_stamps=m_stamps, price=price,
+                   carry=carry, price_contract=price_contract, carry_contract=carry_contract)
 
 
 def optimal_positions(
