@@ -64,6 +64,55 @@ def roll(ctx: click.Context, instrument: str | None, as_csv: bool, html_file: st
     print_frame(frame, f"Roll report ({blob.clock.now():%Y-%m-%d})", as_csv, index_label="instrument")
 
 
+@report.command("capital")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="CSV on stdout: both histories on one time index (strategy columns strategy_NAME).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False), default=None,
+              help="Also write a PNG chart of both histories to this file.")
+@click.option("--tail", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Show the newest N entries of each table (0: all; --csv has all).")
+@click.pass_context
+def capital(ctx: click.Context, as_csv: bool, plot_file: str | None, tail: int) -> None:
+    """Capital: total capital's history (broker account value, capital, max capital, accumulated
+    P&L, and why each entry was written) and each strategy's capital."""
+    from pathlib import Path
+
+    from syscore.exceptions import MissingData
+    from syscore.fileio import atomic_path
+    from sysdata.repos.capital import TOTAL_CAPITAL_FIX
+    from sysproduction.reports.capital_report import (
+        capital_chart,
+        combined_history,
+        strategy_capital_history,
+        total_capital_history,
+    )
+
+    blob = blob_from_context(ctx)
+    total, strategies = total_capital_history(blob), strategy_capital_history(blob)
+    if total.empty and strategies.empty:
+        raise MissingData(f"no capital stored yet; {TOTAL_CAPITAL_FIX}")
+    if plot_file is not None:
+        png = capital_chart(total, strategies, f"Capital ({blob.config['base_currency']})")
+        with atomic_path(Path(plot_file).expanduser(), fsync=False) as tmp:
+            tmp.write_bytes(png)
+    if as_csv:
+        print_frame(combined_history(total, strategies), "", True, index_label="time")
+    else:
+        base = blob.config["base_currency"]
+        method = blob.config["production_capital_method"]
+        for frame, title in ((total, f"Total capital ({base}, production_capital_method {method})"),
+                             (strategies, f"Strategy capital ({base})")):
+            if frame.empty:
+                click.echo(f"{title}: none stored")
+                continue
+            shown = frame.tail(tail) if tail else frame
+            shown = shown.round(2)
+            shown.index = shown.index.strftime("%Y-%m-%d %H:%M:%S")
+            print_frame(shown, f"{title}, {len(shown)} of {len(frame)}", False, index_label="time")
+    if plot_file is not None:
+        click.echo(f"chart written to {plot_file}", err=as_csv)
+
+
 # --- the reports of run_reports, ad hoc (syslogdiag/render/report.py draws them) --------------
 def _print_report(ctx: click.Context, name: str, html_file: str | None) -> None:
     from syslogdiag.render.report import render_text
