@@ -80,8 +80,8 @@ def build_trade_report(data: DataBlob, since: dt.datetime | None = None) -> Repo
     fills = fill_rows(data, since)
     intro = report.section("Fills")
     intro.text(f"Fills from {since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC. Slippage is a cost when "
-               "positive: delay = mid at order creation - reference price; bid/ask = side price - "
-               "mid; execution = fill - side price; total = fill - reference (each signed by the "
+               "positive: delay = mid when the broker order was made - reference price (the price the "
+               "order was decided on); bid/ask = side price - mid; execution = fill - side price; total = fill - reference (each signed by the "
                f"trade's direction). Base currency: {base_currency(data)}. Risk units: price points "
                "/ one day's standard deviation of the price.")
     if isinstance(fills, Missing):
@@ -100,7 +100,8 @@ def build_trade_report(data: DataBlob, since: dt.datetime | None = None) -> Repo
     section = report.section("Slippage in ticks")
     section.text("Tick: the smallest price step seen in the instrument's stored prices.")
     ticks = measured[["instrument", "contract", "quantity", "tick", "delay_ticks", "bid_ask_ticks",
-                      "execution_ticks", "total_ticks"]].rename(columns=lambda c: c.replace("_ticks", ""))
+                      "execution_ticks", "total_ticks"]].rename(
+                          columns=lambda c: c.replace("_ticks", "").replace("bid_ask", "bid/ask"))
     section.table(ticks, formats={"quantity": "d", "tick": ".6g"})
 
     section = report.section(f"Slippage in {base_currency(data)} and in risk units")
