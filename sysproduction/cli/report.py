@@ -118,7 +118,8 @@ def _print_report(ctx: click.Context, name: str, html_file: str | None) -> None:
     from syslogdiag.render.report import render_text
     from sysproduction.reports.reporting import adhoc_report
 
-    click.echo(render_text(adhoc_report(blob_from_context(ctx), name, html_file)), nl=False)
+    adhoc_report(blob_from_context(ctx), name, html_file,
+                 show=lambda report: click.echo(render_text(report), nl=False))
 
 
 def _report_command(name: str, help_text: str) -> click.Command:

@@ -65,9 +65,11 @@ def builder(name: str) -> Builder:
     return getattr(importlib.import_module(module), function)
 
 
-def adhoc_report(data: DataBlob, name: str, html_path=None, build: Builder | None = None) -> Report:
-    """A report asked for by hand: built, stored (origin "ad hoc"), and its page written to
-    `html_path` when given (atomically; a path that cannot be written is one line)."""
+def adhoc_report(data: DataBlob, name: str, html_path=None, build: Builder | None = None,
+                 show: Callable[[Report], None] | None = None) -> Report:
+    """A report asked for by hand: built, its page written to `html_path` when given (atomically;
+    a path that cannot be written is one line), shown (`show`), then stored (origin "ad hoc"; a
+    data root that cannot take it is one line, after the report was shown)."""
     from pathlib import Path
 
     from syscore.exceptions import SysprodError
@@ -83,5 +85,11 @@ def adhoc_report(data: DataBlob, name: str, html_path=None, build: Builder | Non
             atomic_write_text(target, render_html(report), fsync=False)
         except OSError as exc:
             raise SysprodError(f"--html {target}: cannot write it ({exc.strerror}); choose a writable path") from None
-    store_report(data.data_root, report, "ad hoc", fsync=bool(data.config["fsync_writes"]))
+    if show is not None:
+        show(report)
+    try:
+        store_report(data.data_root, report, "ad hoc", fsync=bool(data.config["fsync_writes"]))
+    except OSError as exc:
+        raise SysprodError(f"{name} was made but not stored under {data.data_root / 'reports'} "
+                           f"({exc.strerror}); check that the data root is writable") from None
     return report

@@ -114,6 +114,11 @@ def test_report_errors_are_one_line(root, tmp_path):
     unwritable = sysprod(root, "report", "status", "--html", str(blocked / "page.html"))
     assert unwritable.returncode == 1 and unwritable.stderr.startswith("error: --html ")
     assert len(unwritable.stderr.strip().splitlines()) == 1
+    (root / "reports").write_text("in the way")  # the store cannot make its folder
+    unstored = sysprod(root, "report", "liquidity")
+    assert unstored.returncode == 1 and unstored.stdout.startswith("Liquidity report")  # shown first
+    assert unstored.stderr.startswith("error: liquidity_report was made but not stored under ")
+    assert len(unstored.stderr.strip().splitlines()) == 1
 
 
 def test_update_spread_costs_offers_the_suggestion_and_records_who_and_when(root):
