@@ -40,7 +40,10 @@ def daily_volume(bars: pd.DataFrame, since: pd.Timestamp) -> float:
 def liquidity_row(data: DataBlob, instrument: str, now: dt.datetime, days: int) -> dict:
     since = pd.Timestamp(now) - pd.Timedelta(days=days)
     best, best_contract = math.nan, ""
+    expired = (pd.Timestamp(now) - pd.Timedelta(days=days + 62)).strftime("%Y%m")
     for contract in data.contract_prices.contracts(instrument):
+        if contract[:6] < expired:  # expired well before the window: no volume in it to read
+            continue
         volume = daily_volume(data.contract_prices.get(instrument, contract), since)
         if not math.isnan(volume) and (math.isnan(best) or volume > best):
             best, best_contract = volume, contract
