@@ -17,6 +17,7 @@ from sysdata.data_blob import DataBlob
 from sysexecution.spawning import child_trades, price_in_other_contract
 from sysexecution.stack_handler.contracts import priced_and_forward
 from sysobjects.orders import ContractLeg, ContractOrder, InstrumentOrder
+from sysobjects.roll_state import RollState
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ def spawn_children_from_new_instrument_orders(data: DataBlob) -> JobSummary:
     summary = JobSummary("spawn_children_from_new_instrument_orders")
     now = data.clock.now()
     waiting: list[str] = []
+    # Read once per instrument and pass: the contracts (a Parquet read) and the roll state do
+    # not change while orders are spawned.
+    where: dict[str, tuple[str, str | None]] = {}
+    states: dict[str, RollState] = {}
     for order in data.instrument_orders.new_orders():
         item = f"{order.strategy_name}/{order.instrument_code}/{order.order_id}"
         with summary.isolated(item, "contract orders"):
@@ -64,8 +69,12 @@ def spawn_children_from_new_instrument_orders(data: DataBlob) -> JobSummary:
                 waiting.append(f"{item} (locked: {reason})")
                 summary.unchanged.append(item)
                 continue
-            state = data.roll_states.get(order.instrument_code).state
-            priced, forward = priced_and_forward(data, order.instrument_code)
+            code = order.instrument_code
+            if code not in states:
+                where[code] = priced_and_forward(data, code)
+                states[code] = data.roll_states.get(code).state
+            state = states[code]
+            priced, forward = where[code]
             decision = child_trades(
                 state, order.trade, priced, forward,
                 data.contract_positions.get(order.instrument_code, priced),
