@@ -9,8 +9,10 @@ and a chart of the last year.
   adjustment at its time (adjusted - the traded contract's close). Roll trades belong to no
   strategy; what they cost, and the basis between contracts, is the difference to the instrument
   total, shown as its own row.
-- Total against capital: the change of total capital over the same period (update_total_capital
-  values the account); the difference is commissions, interest, FX and timing.
+- Total against capital: the change of the capital history's accumulated P&L over the same
+  period (update_total_capital values the account); the difference is commissions, interest, FX
+  and timing. The change of total capital is shown too: it also moves with withdrawals, and under
+  half or fixed capital it does not follow P&L.
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ def _adjustment(data: DataBlob, adjusted: pd.Series, instrument: str, contract: 
     return float(adj.iloc[-1] - closes.iloc[-1])
 
 
-def capital_change(data: DataBlob, start: dt.datetime, end: dt.datetime) -> tuple[float | None, str]:
-    """(total capital at end - at start, "") or (None, why)."""
+def capital_change(data: DataBlob, start: dt.datetime, end: dt.datetime) -> tuple[dict[str, float] | None, str]:
+    """({column: value at end - value at start} for the capital history's columns, "") or
+    (None, why). The like-for-like comparison for the futures P&L is accumulated_pnl: total
+    capital also moves with withdrawals, and under half/fixed capital it does not follow P&L."""
     capital = repository(data, "total_capital")
     if capital is None:
         return None, "total capital is not available in this installation yet"
@@ -118,7 +122,7 @@ def capital_change(data: DataBlob, start: dt.datetime, end: dt.datetime) -> tupl
         return None, "no total capital stored yet: run run_capital_update (update_total_capital)"
     if before.empty:
         return None, f"no total capital stored before {start:%Y-%m-%d %H:%M}: the change needs two valuations"
-    return float(upto["total_capital"].iloc[-1] - before["total_capital"].iloc[-1]), ""
+    return {column: float(upto[column].iloc[-1] - before[column].iloc[-1]) for column in history.columns}, ""
 
 
 def _total(series: dict[str, pd.Series], start: dt.datetime) -> dict[str, float]:
@@ -145,8 +149,9 @@ def build_daily_pandl_report(data: DataBlob) -> Report:
     change, why = capital_change(data, start, now)
     totals = {"futures P&L (sum of instruments)": futures_total}
     if change is not None:
-        totals["change in total capital"] = change
-        totals["residual (capital - futures)"] = change - futures_total
+        totals["change in accumulated P&L (capital)"] = change["accumulated_pnl"]
+        totals["residual (accumulated P&L - futures)"] = change["accumulated_pnl"] - futures_total
+        totals["change in total capital"] = change["total_capital"]
     head.table(pd.DataFrame({base: totals}), index_label="")
     if why:
         head.warning(why)
@@ -179,8 +184,8 @@ def build_daily_pandl_report(data: DataBlob) -> Report:
         history = capital.history() if capital is not None else pd.DataFrame()
         year = history.loc[now - CHART_PERIOD:] if len(history) else history
         if len(year) >= 2:  # by day, like the futures P&L, so a day's moves line up
-            by_day = year["total_capital"].groupby(year.index.normalize()).last()
-            lines["change in total capital"] = by_day - by_day.iloc[0]
+            by_day = year["accumulated_pnl"].groupby(year.index.normalize()).last()
+            lines["accumulated P&L (capital)"] = by_day - by_day.iloc[0]
         section.chart(line_chart(pd.DataFrame(lines), f"Cumulative P&L over the last year ({base})", base,
                                  zero_line=True), "Cumulative P&L over the last year", "pandl_last_year")
     return report

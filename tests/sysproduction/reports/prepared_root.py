@@ -109,8 +109,10 @@ def prepare(root: Path, **config) -> DataBlob:
         assert blob.historic_orders.archive_family(order_id, dt.datetime(2026, 11, 27, 12, 0))
     blob.instrument_orders.add(InstrumentOrder("classic", "GOLD", 1, "best", 2000.5, NOW), NOW)  # still working
 
-    for when, value in ((dt.datetime(2026, 11, 26, 21, 0), 1_000_000.0), (dt.datetime(2026, 11, 27, 21, 0), 1_000_010.0)):
-        blob.total_capital.append(when, CapitalValues(value, value, value, value - 1_000_000.0), "test")
+    # the account earned 12 and 2 were withdrawn: accumulated P&L +12, account and total capital +10
+    blob.total_capital.append(dt.datetime(2026, 11, 26, 21, 0), CapitalValues(1e6, 1e6, 1e6, 0.0), "test")
+    blob.total_capital.append(dt.datetime(2026, 11, 27, 21, 0),
+                              CapitalValues(1_000_010.0, 1_000_010.0, 1_000_010.0, 12.0), "test")
     run = dt.datetime(2026, 11, 27, 21, 30)
     blob.optimal_positions.put_all("classic", {
         "GOLD": BufferedOptimalPosition("GOLD", 2.6, 2.2, 3.0, 2000.5, CONTRACT, DAYS[-1].to_pydatetime(), run),

@@ -63,8 +63,8 @@ def test_daily_pandl_by_instrument_strategy_and_against_capital(blob):
     [by_instrument] = tables(report, "By instrument")
     assert by_instrument["USD"].to_dict() == pytest.approx({"GOLD": 90.0, "BUND": -88.0})
     assert total["USD"].to_dict() == pytest.approx({
-        "futures P&L (sum of instruments)": 2.0, "change in total capital": 10.0,
-        "residual (capital - futures)": 8.0})
+        "futures P&L (sum of instruments)": 2.0, "change in accumulated P&L (capital)": 12.0,
+        "residual (accumulated P&L - futures)": 10.0, "change in total capital": 10.0})
     [by_strategy] = tables(report, "By strategy")
     assert by_strategy["USD"].to_dict() == pytest.approx({
         "classic": 2.0, "rolls and basis (instruments - strategies)": 0.0})
