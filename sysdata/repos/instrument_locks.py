@@ -47,6 +47,22 @@ class InstrumentLocks:
         """Remove the lock; False when the instrument was not locked."""
         return self._docs.delete(self.COLLECTION, instrument)
 
+    def unlock_if_reason_starts(self, instrument: str, prefix: str) -> bool:
+        """Remove the lock only if its reason starts with `prefix`, checked and removed in one
+        transaction: a check that clears its own locks ("position break: ...") never removes a
+        lock a person set in the meantime. True when a lock was removed."""
+        removed = False
+
+        def change(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal removed
+            if doc is not None and str(doc.get("reason", "")).startswith(prefix):
+                removed = True
+                return None
+            return doc
+
+        self._docs.update(self.COLLECTION, instrument, change)
+        return removed
+
     def is_locked(self, instrument: str) -> bool:
         return self._docs.get(self.COLLECTION, instrument) is not None
 

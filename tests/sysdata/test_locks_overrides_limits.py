@@ -71,3 +71,14 @@ def test_position_limits(two_stores):
         writer.set("US10", -1, T0)
     assert reader.get("US10") == 10  # a refused value changes nothing
     assert writer.clear("US10") is True and reader.get("US10") is None
+
+
+def test_unlock_only_a_lock_of_ones_own_kind(two_stores):
+    writer, reader = (InstrumentLocks(s) for s in two_stores)
+    writer.lock("US10", "manual: roll by hand", T0)
+    assert writer.unlock_if_reason_starts("US10", "position break:") is False
+    assert reader.reason("US10") == "manual: roll by hand"  # a person's lock stays
+    writer.lock("GOLD", "position break: broker 3, book 2", T0)
+    assert writer.unlock_if_reason_starts("GOLD", "position break:") is True
+    assert not reader.is_locked("GOLD")
+    assert writer.unlock_if_reason_starts("BUND", "position break:") is False
