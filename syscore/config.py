@@ -73,6 +73,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "email_timeout_seconds": (0, None, False),
     "log_retention_days": (1, None, True),
     "echo_retention_days": (1, None, True),
+    "backtest_state_retention_days": (1, None, True),
     "best_algo_passive_timeout_minutes": (0, None, False),
 }
 # Keys holding a date written YYYY-MM-DD.

@@ -49,6 +49,57 @@ def _write_frame(path: Path, frame: pd.DataFrame, index_label: str) -> None:
     )
 
 
+MULTIPLE_ORDER = ["CARRY", "CARRY_CONTRACT", "PRICE", "PRICE_CONTRACT", "FORWARD", "FORWARD_CONTRACT"]
+
+
+def fx_file(dest: Path, pair: str, prices: pd.Series) -> Path:
+    """One FX series as `fx_prices_csv/PAIR.csv` under the tree `dest`."""
+    path = dest / layout.FX_FOLDER / f"{pair}.csv"
+    _write_frame(path, prices.to_frame("PRICE"), "DATETIME")
+    return path
+
+
+def multiple_file(dest: Path, instrument: str, frame: pd.DataFrame) -> Path:
+    path = dest / layout.MULTIPLE_FOLDER / f"{instrument}.csv"
+    _write_frame(path, frame[MULTIPLE_ORDER], "DATETIME")
+    return path
+
+
+def adjusted_file(dest: Path, instrument: str, prices: pd.Series) -> Path:
+    path = dest / layout.ADJUSTED_FOLDER / f"{instrument}.csv"
+    _write_frame(path, prices.to_frame("price"), "DATETIME")
+    return path
+
+
+def roll_calendar_file(dest: Path, instrument: str, calendar: pd.DataFrame) -> Path:
+    path = dest / layout.ROLL_CALENDAR_FOLDER / f"{instrument}.csv"
+    _write_frame(path, calendar, "DATE_TIME")
+    return path
+
+
+def export_config_tables(data: DataBlob, dest: Path) -> list[Path]:
+    """csvconfig/: instrument config, roll config, spread costs (from the document store) and
+    more instrument info, each when the installation has any."""
+    written = []
+    config_dir = dest / layout.CONFIG_FOLDER
+    for repo, filename in (
+        (data.instruments, layout.INSTRUMENT_CONFIG_FILE),
+        (data.roll_parameters, layout.ROLL_CONFIG_FILE),
+        (data.spread_costs, layout.SPREAD_COSTS_FILE),
+    ):
+        table = repo.table
+        if len(table):
+            frame = table.reset_index()[repo.COLUMNS]
+            atomic_write_with(config_dir / filename, lambda tmp, f=frame: f.to_csv(tmp, index=False), fsync=False)
+            written.append(config_dir / filename)
+    more_info = Path(layout.MORE_INFO_FILE).stem
+    if data.csv.exists("config", more_info):
+        frame = data.csv.read("config", more_info)
+        atomic_write_with(config_dir / layout.MORE_INFO_FILE, lambda tmp: frame.to_csv(tmp, index=False), fsync=False)
+        written.append(config_dir / layout.MORE_INFO_FILE)
+    return written
+
+
 def export_csv_tree(data: DataBlob, dest: Path) -> ExportReport:
     dest = Path(dest)
     report = ExportReport()
@@ -56,39 +107,18 @@ def export_csv_tree(data: DataBlob, dest: Path) -> ExportReport:
     def count(kind: str) -> None:
         report.files[kind] = report.files.get(kind, 0) + 1
 
-    config_dir = dest / layout.CONFIG_FOLDER
-    for repo, filename in (
-        (data.instruments, layout.INSTRUMENT_CONFIG_FILE),
-        (data.roll_parameters, layout.ROLL_CONFIG_FILE),
-        (data.spread_costs, layout.SPREAD_COSTS_FILE),
-    ):
-        if len(repo.table):
-            frame = repo.table.reset_index()[repo.COLUMNS]
-            atomic_write_with(config_dir / filename, lambda tmp, f=frame: f.to_csv(tmp, index=False), fsync=False)
-            count(layout.CONFIG_FOLDER)
-    more_info = Path(layout.MORE_INFO_FILE).stem
-    if data.csv.exists("config", more_info):
-        frame = data.csv.read("config", more_info)
-        atomic_write_with(config_dir / layout.MORE_INFO_FILE, lambda tmp: frame.to_csv(tmp, index=False), fsync=False)
+    for _ in export_config_tables(data, dest):
         count(layout.CONFIG_FOLDER)
-
     for pair in data.fx_prices.list():
-        _write_frame(dest / layout.FX_FOLDER / f"{pair}.csv", data.fx_prices.get(pair).to_frame("PRICE"), "DATETIME")
+        fx_file(dest, pair, data.fx_prices.get(pair))
         count(layout.FX_FOLDER)
     for instrument in data.multiple_prices.list():
-        frame = data.multiple_prices.get(instrument)
-        ordered = frame[["CARRY", "CARRY_CONTRACT", "PRICE", "PRICE_CONTRACT", "FORWARD", "FORWARD_CONTRACT"]]
-        _write_frame(dest / layout.MULTIPLE_FOLDER / f"{instrument}.csv", ordered, "DATETIME")
+        multiple_file(dest, instrument, data.multiple_prices.get(instrument))
         count(layout.MULTIPLE_FOLDER)
     for instrument in data.adjusted_prices.list():
-        series = data.adjusted_prices.get(instrument)
-        _write_frame(dest / layout.ADJUSTED_FOLDER / f"{instrument}.csv", series.to_frame("price"), "DATETIME")
+        adjusted_file(dest, instrument, data.adjusted_prices.get(instrument))
         count(layout.ADJUSTED_FOLDER)
     for instrument in data.roll_calendars.list():
-        _write_frame(
-            dest / layout.ROLL_CALENDAR_FOLDER / f"{instrument}.csv",
-            data.roll_calendars.get(instrument),
-            "DATE_TIME",
-        )
+        roll_calendar_file(dest, instrument, data.roll_calendars.get(instrument))
         count(layout.ROLL_CALENDAR_FOLDER)
     return report

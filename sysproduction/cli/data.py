@@ -1,4 +1,4 @@
-"""`sysprod data`: import, export and inspect stored data."""
+"""`sysprod data`: import, export, restore and inspect stored data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sysproduction.cli.common import blob_from_context, print_frame
 
 @click.group()
 def data() -> None:
-    """Import, export and inspect stored data."""
+    """Import, export, restore and inspect stored data."""
 
 
 @data.command("import-csv")
@@ -84,6 +84,26 @@ def export_csv(ctx: click.Context, dest: Path) -> None:
     for kind, files in sorted(report.files.items()):
         click.echo(f"{kind}: {files} file(s)")
     click.echo(f"exported to {dest}")
+
+
+@data.command("restore")
+@click.argument("backup", type=click.Path(path_type=Path))
+@click.option("--data-root", "target", type=click.Path(path_type=Path), default=None,
+              help="The empty directory to restore into (default: the global --data-root).")
+@click.option("--force", is_flag=True,
+              help="Restore over a data root that is not empty (what the backup replaces is moved aside).")
+@click.pass_context
+def restore(ctx: click.Context, backup: Path, target: Path | None, force: bool) -> None:
+    """Restore a backup (a generation backup_path/YYYY-MM-DD, or backup_path for its newest):
+    time series, documents, CSV tables, backtest states, reports and config, into an empty data
+    root. An incomplete backup is refused; so is a data root that is not empty, without --force."""
+    from sysproduction.jobs.housekeeping.restore import restore_backup
+
+    target = target or (ctx.find_root().obj or {}).get("data_root")
+    if target is None:
+        raise click.UsageError("give the directory to restore into: --data-root EMPTY_DIR")
+    for line in restore_backup(backup, target, force=force).lines():
+        click.echo(line)
 
 
 @data.group()

@@ -1,4 +1,5 @@
-"""Where an installation keeps its echo files and backups (config, else under the data root).
+"""Where an installation keeps its echo files, backups and backtest states (config, else under the
+data root).
 
 Also runnable: `python -m sysproduction.control.paths echo_path` prints the echo directory, so
 the shell wrappers in scripts/ agree with the config without parsing it themselves.
@@ -23,6 +24,12 @@ def echo_path(blob: DataBlob) -> Path:
 def backup_path(blob: DataBlob) -> Path:
     configured = blob.config["backup_path"]
     return Path(configured).expanduser() if configured else blob.data_root / "backups"
+
+
+def backtest_store_path(blob: DataBlob) -> Path:
+    """Where run_systems keeps each strategy's runs (`<path>/<strategy>/<YYYYmmdd_HHMMSS>/`)."""
+    configured = blob.config["backtest_store_path"]
+    return Path(configured).expanduser() if configured else blob.data_root / "backtests"
 
 
 def main(argv: list[str]) -> int:

@@ -1,27 +1,37 @@
-"""The jobs of run_backups: dated backup generations of the installation's data in `backup_path`.
+"""The jobs of run_backups: dated backup generations of an installation in `backup_path`.
 
-A generation is a folder `backup_path/<YYYY-MM-DD>/` (the date by the installation's clock) laid
-out like a data root, so restoring is copying it into an empty data root:
+A generation is a folder `backup_path/<YYYY-MM-DD>/` (the date by the installation's clock),
+laid out like a data root so that `sysprod data restore` can rebuild the installation from it:
 
-- `parquet/`, `csv/` and the data root's own files (private config, installation record,
-  simulated clock): files unchanged since the previous generation are hard links to it (no extra
-  space), new or changed ones are copied;
-- `sysprod.sqlite`: a consistent copy of the live document store (SQLite's online backup API,
-  the equivalent of a mongodump), taken while other processes keep writing;
-- `csv_export/`: the time series in pysystemtrade's CSV layout, for a person or another install;
-- `backup_manifest.json`: when each part was written, and what it holds.
+| in the generation | written by (pysystemtrade's names) | what |
+|---|---|---|
+| `parquet/` | `backup_arctic_to_csv` | the time-series store, file for file (what restore uses) |
+| `csv_export/` | `backup_arctic_to_csv` | the same series in pysystemtrade's CSV layout (`sysprod data import-csv` reads it back), with the config tables |
+| `sysprod.sqlite` | `backup_mongo_data_as_dump` | the document store (SQLite's online backup API) |
+| `csv/`, `backtests/`, `reports/`, config, clock, installation record | `backup_files` | CSV tables (instrument and roll config, roll calendars), backtest states (`backtest_store_path`), stored reports, the data root's own files |
+| `backup_manifest.json` | each job | per part: when, what, the series and documents it holds; every file's size |
 
-A generation is built under a hidden temporary name and renamed into place only once complete,
-so a folder named by a date is always a good backup. The newest `backup_generations` good ones
-are kept; a failed backup publishes nothing and prunes nothing, so one bad night never costs the
-last good backup. Files deleted from the data root are absent from the next generation and stay
-in the older ones. `backup_path/backup_manifest.json` names the newest good generation.
+Incremental: a series whose Parquet file (inode, size, modification time) is as the previous
+generation's manifest recorded is hard-linked to that generation, CSV file and all; only changed
+series are copied and exported. Other files unchanged since the previous generation are
+hard-linked too. A file in a generation is never written in place, so sharing is safe.
 
-Jobs (pysystemtrade's names): `backup_files`, `backup_mongo_data_as_dump`,
-`backup_arctic_to_csv`; `backup_data` does all of them into one generation. Each returns a
-JobSummary: a failed part is listed there (and the runner reports it) instead of raised.
+Consistency: each series is copied through ONE open of its file (writers replace a series by
+renaming a new file over it), and its CSV export is made from that copy, so a series and its CSV
+are one version of the series as some writer left it. The document store is copied in one step
+of SQLite's backup API: one instant for all documents. Different series, and the series against
+the documents, are copied at different moments: a job writing during the backup may have one
+series' new rows in and another's not yet (each part's manifest says when it was taken, and each
+series how many rows it held and its last time).
 
-Restore: `python -m sysproduction.jobs.housekeeping.backups restore GENERATION NEW_DATA_ROOT`.
+A generation is built under a hidden name (`.partial-...`) and renamed into place only when every
+part worked, so a date-named folder is always complete; a killed or failed backup publishes
+nothing and prunes nothing. The newest `backup_generations` good ones are kept.
+`backup_path/backup_manifest.json` names the newest good generation.
+
+Restore: `sysprod data restore BACKUP --data-root EMPTY_DIR` (sysproduction.jobs.housekeeping.
+restore; `python -m sysproduction.jobs.housekeeping.backups restore GENERATION NEW_DATA_ROOT` runs
+the same code).
 """
 
 from __future__ import annotations
@@ -40,11 +50,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syscore.exceptions import ConfigError, SysprodError
 from syscore.fileio import atomic_path, atomic_write_text, file_lock
-from sysproduction.control.paths import backup_path
+from sysproduction.control.paths import backtest_store_path, backup_path
 from sysproduction.jobs.summary import JobSummary
 
 if TYPE_CHECKING:
@@ -52,14 +62,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TREES = ("parquet", "csv")
-SQLITE_NAME = "sysprod.sqlite"
+FORMAT = 2  # generations written before the parts were split have no "format"
+PARQUET = "parquet"
 CSV_EXPORT = "csv_export"
+SQLITE_NAME = "sysprod.sqlite"
+BACKTESTS = "backtests"
+FILE_TREES = ("csv", "reports")  # under the data root; backtests come from backtest_store_path
 MANIFEST = "backup_manifest.json"  # in each generation, and the index in backup_path
 LOCK = ".backup.lock"
 PARTIAL = ".partial-"  # a generation being written
 RETIRED = ".retired-"  # a generation being replaced by a newer one of the same day
 _GENERATION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Details = dict[str, Any]
 
 
 @dataclass
@@ -70,11 +85,37 @@ class CopyCount:
     linked: int = 0  # unchanged since the previous generation: hard-linked to it
     deleted: int = 0  # in the previous generation, gone from the data root
 
+    def add(self, other: CopyCount) -> None:
+        self.copied += other.copied
+        self.linked += other.linked
+        self.deleted += other.deleted
+
     def text(self) -> str:
         return f"{self.copied} file(s) copied, {self.linked} unchanged, {self.deleted} deleted"
 
 
 # --- copying into a generation ---------------------------------------------------------------
+def snapshot_copy(src: Path, dest: Path) -> list[int] | None:
+    """Copy one version of `src` to the new file `dest` through one open of it, and give `dest`
+    that version's modification time. Returns that version's [inode, size, mtime_ns] (from the
+    open file, so it describes exactly what was copied), or None when `src` is gone.
+
+    `dest` is unlinked first: it may be a hard link into an older generation, which must never
+    be written through."""
+    try:
+        source = open(src, "rb")  # noqa: SIM115 - closed below, after fstat
+    except FileNotFoundError:
+        return None
+    with source:
+        stat = os.fstat(source.fileno())
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.unlink(missing_ok=True)
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    os.utime(dest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
 def _same(src: Path, previous: Path) -> bool:
     try:
         a, b = src.stat(), previous.stat()
@@ -83,26 +124,11 @@ def _same(src: Path, previous: Path) -> bool:
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
-def _put(src: Path, dest: Path, previous: Path | None, count: CopyCount) -> None:
-    """Link `dest` to the previous generation's copy when unchanged, else copy `src`.
-
-    Files in a generation are never written in place (only created), so sharing an inode with
-    an older generation can never change that generation.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if previous is not None and _same(src, previous) and _link_or_copy(previous, dest):
-        count.linked += 1
-        return
-    try:
-        shutil.copy2(src, dest)  # one open of src: a concurrent atomic replace cannot tear it
-    except FileNotFoundError:
-        return  # deleted while we were copying: it is simply not in this generation
-    count.copied += 1
-
-
 def _link_or_copy(src: Path, dest: Path) -> bool:
     """Hard-link `dest` to `src`; on a filesystem without hard links (or at a file's link limit)
     copy instead. True when linked."""
+    src, dest = Path(src), Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dest)
         return True
@@ -111,15 +137,23 @@ def _link_or_copy(src: Path, dest: Path) -> bool:
         return False
 
 
+def _put(src: Path, dest: Path, previous: Path | None, count: CopyCount) -> None:
+    """Link `dest` to the previous generation's copy when unchanged, else copy `src`."""
+    if previous is not None and _same(src, previous) and _link_or_copy(previous, dest):
+        count.linked += 1
+    elif snapshot_copy(src, dest) is not None:  # None: deleted meanwhile, so not in this one
+        count.copied += 1
+
+
 def copy_tree(src: Path, dest: Path, previous: Path | None) -> CopyCount:
-    """Every file of `src` (hidden lock/temp files excepted) into the new `dest`."""
+    """Every file of `src` (hidden lock/temp/staging files excepted) into the new `dest`."""
     count = CopyCount()
     wanted: set[Path] = set()
     if src.is_dir():
-        for path in src.rglob("*"):
-            if path.name.startswith(".") or not path.is_file():
-                continue
+        for path in sorted(src.rglob("*")):
             relative = path.relative_to(src)
+            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
             wanted.add(relative)
             _put(path, dest / relative, previous / relative if previous else None, count)
     if previous is not None and previous.is_dir():
@@ -127,20 +161,6 @@ def copy_tree(src: Path, dest: Path, previous: Path | None) -> CopyCount:
             1 for p in previous.rglob("*") if p.is_file() and p.relative_to(previous) not in wanted
         )
     return count
-
-
-def backup_sqlite(src: Path, dest: Path) -> None:
-    """Consistent copy of a live SQLite database (online backup API), renamed into place."""
-    with atomic_path(dest, fsync=True) as tmp:
-        source = sqlite3.connect(src)
-        try:
-            target = sqlite3.connect(tmp)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
 
 
 def _root_files(root: Path) -> list[Path]:
@@ -151,63 +171,198 @@ def _root_files(root: Path) -> list[Path]:
     )
 
 
+def _manifest(generation: Path | None) -> dict:
+    if generation is None:
+        return {}
+    try:
+        return json.loads((generation / MANIFEST).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
 # --- the parts of a generation ---------------------------------------------------------------
 @dataclass
 class Part:
     """One part of a generation: the top-level names it owns, and how it writes them."""
 
     name: str
+    job: str  # the job that writes it alone
     owns: tuple[str, ...]
-    write: Callable[[DataBlob, Path, Path | None], str]  # (data, staging, previous) -> what
+    # (data, staging, previous generation) -> (what was done, details for the manifest)
+    write: Callable[[DataBlob, Path, Path | None], tuple[str, Details]]
 
 
-def _write_files(data: DataBlob, staging: Path, previous: Path | None) -> str:
+# time series: parquet/ and csv_export/ -------------------------------------------------------
+def _export_series(staging: Path, relative: str) -> Details:
+    """Export one copied series to csv_export/ (from the copy, so both are the same version);
+    returns its CSV file (None for kinds pysystemtrade's tree has no folder for), rows, last."""
+    from sysdata.csv_io import exporter
+    from sysdata.repos.prices import AdjustedPrices, FxPrices, MultiplePrices
+    from sysdata.stores.timeseries import ParquetTimeSeriesStore
+
+    kind, _, key = relative.removesuffix(".parquet").partition("/")
+    store = ParquetTimeSeriesStore(staging, fsync=False)
+    frame = store.read(kind, key)
+    tree = staging / CSV_EXPORT
+    csv: Path | None = None
+    if kind == FxPrices.KIND:
+        csv = exporter.fx_file(tree, key, FxPrices(store).get(key))
+    elif kind == MultiplePrices.KIND:
+        csv = exporter.multiple_file(tree, key, MultiplePrices(store).get(key))
+    elif kind == AdjustedPrices.KIND:
+        csv = exporter.adjusted_file(tree, key, AdjustedPrices(store).get(key))
+    return {"csv": csv.relative_to(tree).as_posix() if csv else None, "rows": len(frame),
+            "last": frame.index[-1].isoformat() if len(frame) else None}
+
+
+def _link_series(previous: Path, staging: Path, relative: str, entry: Details) -> bool:
+    """Hard-link an unchanged series (and its CSV) from the previous generation."""
+    files = [(PARQUET, relative)] + ([(CSV_EXPORT, entry["csv"])] if entry.get("csv") else [])
+    if not all((previous / tree / name).is_file() for tree, name in files):
+        return False
+    for tree, name in files:
+        _link_or_copy(previous / tree / name, staging / tree / name)
+    return True
+
+
+def _series_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*.parquet")
+                  if not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def _write_timeseries(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
+    before = _manifest(previous).get("parts", {}).get("timeseries", {}).get("series", {})
+    source = data.data_root / PARQUET
+    series: dict[str, Details] = {}
+    exported = unchanged = 0
+    for path in _series_files(source):
+        relative = path.relative_to(source).as_posix()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # deleted while we listed
+        old = before.get(relative)
+        signature = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        if old and previous and old.get("signature") == signature and _link_series(previous, staging, relative, old):
+            series[relative] = old
+            unchanged += 1
+            continue
+        signature_copied = snapshot_copy(path, staging / PARQUET / relative)
+        if signature_copied is None:
+            continue
+        try:
+            series[relative] = {"signature": signature_copied, **_export_series(staging, relative)}
+        except SysprodError as exc:
+            raise SysprodError(f"series {relative}: {exc}") from None
+        exported += 1
+    tables = _export_tables(data, staging, previous)
+    deleted = len(set(before) - set(series))
+    text = (f"{len(series)} series: {exported} copied and exported to CSV, {unchanged} unchanged "
+            f"(linked), {deleted} deleted; {tables} config table(s) and roll calendar(s)")
+    return text, {"series": series}
+
+
+def _export_tables(data: DataBlob, staging: Path, previous: Path | None) -> int:
+    """csvconfig/ and roll calendars into csv_export/ (small: written whole, then linked to the
+    previous generation's copy when equal)."""
+    from sysdata.csv_io import exporter
+
+    tree = staging / CSV_EXPORT
+    written = exporter.export_config_tables(data, tree)
+    for instrument in data.roll_calendars.list():
+        written.append(exporter.roll_calendar_file(tree, instrument, data.roll_calendars.get(instrument)))
+    if previous is not None:
+        for path in written:
+            old = previous / CSV_EXPORT / path.relative_to(tree)
+            if old.is_file() and filecmp.cmp(path, old, shallow=False):
+                path.unlink()
+                _link_or_copy(old, path)
+    return len(written)
+
+
+# documents: the document store's dump ----------------------------------------------------------
+def backup_sqlite(src: Path, dest: Path) -> None:
+    """Consistent copy of a live SQLite database: the online backup API copying every page in
+    one step, so the copy is the database at one instant while other processes keep writing."""
+    with atomic_path(dest, fsync=True) as tmp:
+        source = sqlite3.connect(src, timeout=60)
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                source.backup(target)
+                # one self-contained file: no -wal/-shm beside it, whoever opens it later
+                target.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                target.close()
+        finally:
+            source.close()
+
+
+def _collections(sqlite_file: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{sqlite_file}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT collection, count(*) FROM documents GROUP BY collection").fetchall()
+    except sqlite3.OperationalError:  # no documents table: a store that was never written
+        rows = []
+    finally:
+        conn.close()
+    return {name: count for name, count in rows}
+
+
+def _dump_sqlite(data: DataBlob, staging: Path) -> tuple[str, Details]:
+    sqlite_file = data.data_root / SQLITE_NAME
+    if not sqlite_file.exists():
+        return "no document store yet", {"collections": {}}
+    backup_sqlite(sqlite_file, staging / SQLITE_NAME)
+    collections = _collections(staging / SQLITE_NAME)
+    return (f"SQLite copied ({os.path.getsize(staging / SQLITE_NAME):,} bytes): "
+            f"{sum(collections.values())} document(s) in {len(collections)} collection(s)"), \
+        {"collections": collections}
+
+
+# One dump per document-store backend (config `document_store`). A MongoDB backend adds its own
+# (mongodump when present, else a JSON export) here when it is added to the config's choices.
+DUMPERS: dict[str, Callable[[DataBlob, Path], tuple[str, Details]]] = {"sqlite": _dump_sqlite}
+
+
+def _write_documents(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
+    backend = data.config["document_store"]
+    dumper = DUMPERS.get(backend)
+    if dumper is None:
+        raise ConfigError(f"document_store '{backend}' has no backup method; choose one of "
+                          f"{', '.join(DUMPERS)}")
+    return dumper(data, staging)
+
+
+# files: CSV tables, backtest states, reports, the data root's own files ----------------------
+def _write_files(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
     root = data.data_root
     total = CopyCount()
-    for tree in TREES:
-        count = copy_tree(root / tree, staging / tree, previous / tree if previous else None)
-        total.copied, total.linked, total.deleted = (
-            total.copied + count.copied, total.linked + count.linked, total.deleted + count.deleted)
+    sources = {tree: root / tree for tree in FILE_TREES}
+    sources[BACKTESTS] = backtest_store_path(data)
+    for name, src in sources.items():
+        total.add(copy_tree(src, staging / name, previous / name if previous else None))
     own = CopyCount()
     for path in _root_files(root):
         _put(path, staging / path.name, previous / path.name if previous else None, own)
-    dump = _write_dump(data, staging, previous)
-    return f"{total.text()}; {own.copied + own.linked} data-root file(s) (config, clock); {dump}"
+    store = sources[BACKTESTS].resolve()
+    details = {"backtest_store_path": str(store), "backtest_store_in_data_root": store == root / BACKTESTS}
+    return (f"{total.text()} (CSV tables, backtests, reports); "
+            f"{own.copied + own.linked} data-root file(s) (config, clock)"), details
 
 
-def _write_dump(data: DataBlob, staging: Path, previous: Path | None) -> str:
-    sqlite_file = data.data_root / SQLITE_NAME
-    if not sqlite_file.exists():
-        return "no document store yet"
-    backup_sqlite(sqlite_file, staging / SQLITE_NAME)
-    return f"sqlite copied ({os.path.getsize(staging / SQLITE_NAME):,} bytes)"
-
-
-def _write_csv_export(data: DataBlob, staging: Path, previous: Path | None) -> str:
-    from sysdata.csv_io.exporter import export_csv_tree
-
-    dest = staging / CSV_EXPORT
-    report = export_csv_tree(data, dest)
-    linked = 0
-    before = previous / CSV_EXPORT if previous else None
-    if before is not None and before.is_dir():
-        for path in dest.rglob("*"):
-            old = before / path.relative_to(dest)
-            if path.is_file() and old.is_file() and filecmp.cmp(path, old, shallow=False):
-                path.unlink()
-                linked += _link_or_copy(old, path)
-    written = sum(report.files.values())
-    return f"{written} CSV file(s) exported ({linked} unchanged, linked)"
-
-
-FILES = Part("files", (*TREES, SQLITE_NAME), _write_files)  # plus the root's own files
-DUMP = Part("sqlite_dump", (SQLITE_NAME,), _write_dump)
-CSV_TREE = Part("csv_export", (CSV_EXPORT,), _write_csv_export)
+TIMESERIES = Part("timeseries", "backup_arctic_to_csv", (PARQUET, CSV_EXPORT), _write_timeseries)
+DOCUMENTS = Part("documents", "backup_mongo_data_as_dump", (SQLITE_NAME,), _write_documents)
+FILES = Part("files", "backup_files", (*FILE_TREES, BACKTESTS), _write_files)  # + the root's files
+PARTS = (TIMESERIES, DOCUMENTS, FILES)
 
 
 def _owned(part: Part, generation: Path) -> set[str]:
     if part is FILES:
-        return set(part.owns) | {p.name for p in generation.iterdir() if p.is_file() and p.name != MANIFEST}
+        return set(part.owns) | {p.name for p in generation.iterdir()
+                                 if p.is_file() and p.name not in (MANIFEST, SQLITE_NAME)}
     return set(part.owns)
 
 
@@ -222,7 +377,8 @@ def good_generations(dest: Path) -> list[Path]:
 def checked_backup_path(data: DataBlob) -> Path:
     root = data.data_root
     dest = backup_path(data).resolve()
-    if dest == root or any(dest == root / tree or root / tree in dest.parents for tree in TREES):
+    inside = (PARQUET, *FILE_TREES)
+    if dest == root or any(dest == root / tree or root / tree in dest.parents for tree in inside):
         raise ConfigError(f"backup_path {dest} is inside the data it would back up; choose another")
     return dest
 
@@ -278,6 +434,12 @@ def _write_index(dest: Path) -> None:
         {"latest": names[-1] if names else None, "generations": names}, indent=2) + "\n")
 
 
+def file_sizes(generation: Path) -> dict[str, int]:
+    """Every file of a generation (but its manifest) and its size: what restore checks."""
+    return {p.relative_to(generation).as_posix(): p.stat().st_size
+            for p in sorted(generation.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
 def write_generation(data: DataBlob, job: str, parts: list[Part]) -> JobSummary:
     """Build today's generation with `parts` (carrying over today's other parts), publish it
     only if every part worked, then prune old generations. One backup at a time (a lock)."""
@@ -292,20 +454,25 @@ def write_generation(data: DataBlob, job: str, parts: list[Part]) -> JobSummary:
         generations = good_generations(dest)
         today = dest / name
         previous = today if today.is_dir() else (generations[-1] if generations else None)
+        if previous is not None and _manifest(previous).get("format") != FORMAT:
+            previous = None  # a generation of the earlier layout: start afresh
         staging = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{name}-", dir=dest))
         try:
             manifest = _carry_over(previous, staging, parts)
             for part in parts:
                 with summary.isolated(part.name, "backup"):
-                    summary.updated[part.name] = part.write(data, staging, previous)
-                    manifest["parts"][part.name] = {"time": now.isoformat(), "what": summary.updated[part.name]}
+                    what, details = part.write(data, staging, previous)
+                    summary.updated[part.name] = what
+                    manifest["parts"][part.name] = {"time": now.isoformat(), "job": part.job,
+                                                    "what": what, **details}
             if summary.failed:
                 summary.note = (f"generation {name} NOT written (a part failed); "
                                 f"{len(generations)} earlier good generation(s) kept")
                 shutil.rmtree(staging, ignore_errors=True)
                 return summary
-            manifest.update(generation=name, source=str(data.data_root), time=now.isoformat())
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            manifest.update(format=FORMAT, generation=name, source=str(data.data_root),
+                            time=now.isoformat(), files=file_sizes(staging))
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
             _publish(staging, today)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -328,71 +495,52 @@ def _carry_over(previous: Path | None, staging: Path, parts: list[Part]) -> dict
     for path in previous.iterdir():
         if path.name not in owned and path.name != MANIFEST:
             _link_tree(path, staging / path.name)
-    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-        old = json.loads((previous / MANIFEST).read_text())
-        return {"parts": {k: v for k, v in old.get("parts", {}).items()
-                          if k not in {p.name for p in parts}}}
-    return {"parts": {}}
+    names = {p.name for p in parts}
+    return {"parts": {k: v for k, v in _manifest(previous).get("parts", {}).items() if k not in names}}
 
 
 # --- the jobs --------------------------------------------------------------------------------
-def backup_files(data: DataBlob) -> JobSummary:
-    """Today's generation of the data root's files: Parquet tree, CSV tables, a consistent copy
-    of the SQLite store, and the private config."""
-    return write_generation(data, "backup_files", [FILES])
+def backup_arctic_to_csv(data: DataBlob) -> JobSummary:
+    """The time-series store into today's generation: its Parquet files (restore uses them) and
+    the same series in pysystemtrade's CSV layout; only series changed since the last backup."""
+    return write_generation(data, "backup_arctic_to_csv", [TIMESERIES])
 
 
 def backup_mongo_data_as_dump(data: DataBlob) -> JobSummary:
-    """The document store's dump into today's generation (SQLite online backup)."""
-    return write_generation(data, "backup_mongo_data_as_dump", [DUMP])
+    """The document store's dump into today's generation (SQLite's online backup API)."""
+    return write_generation(data, "backup_mongo_data_as_dump", [DOCUMENTS])
 
 
-def backup_arctic_to_csv(data: DataBlob) -> JobSummary:
-    """The time series exported to pysystemtrade's CSV layout, in today's generation."""
-    return write_generation(data, "backup_arctic_to_csv", [CSV_TREE])
+def backup_files(data: DataBlob) -> JobSummary:
+    """CSV tables (instrument and roll config, roll calendars), backtest states, stored reports
+    and the data root's own files (private config, clock) into today's generation."""
+    return write_generation(data, "backup_files", [FILES])
 
 
 def backup_data(data: DataBlob) -> JobSummary:
-    """All of the above in one generation (files include the document store's dump)."""
-    return write_generation(data, "backup_data", [FILES, CSV_TREE])
+    """All three parts into one generation in one go."""
+    return write_generation(data, "backup_data", list(PARTS))
 
 
-# --- restore ---------------------------------------------------------------------------------
-def restore_generation(generation: Path, data_root: Path) -> list[str]:
-    """Copy a generation into a new, empty data root (copies, never links: the restored data
-    will be written in place by SQLite). Returns the names restored."""
-    generation, data_root = Path(generation), Path(data_root)
-    if not (generation / MANIFEST).is_file():
-        raise SysprodError(f"{generation} is not a backup generation (no {MANIFEST}); "
-                           "give a backup_path/<YYYY-MM-DD> folder")
-    if data_root.exists() and any(data_root.iterdir()):
-        raise SysprodError(f"{data_root} is not empty; restore into a new, empty data root")
-    data_root.mkdir(parents=True, exist_ok=True)
-    restored = []
-    for path in sorted(generation.iterdir()):
-        if path.name in (MANIFEST, CSV_EXPORT):
-            continue
-        if path.is_dir():
-            shutil.copytree(path, data_root / path.name)
-        else:
-            shutil.copy2(path, data_root / path.name)
-        restored.append(path.name)
-    return restored
-
-
+# --- restore (the old entry point) -----------------------------------------------------------
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] != "restore":
-        print("usage: python -m sysproduction.jobs.housekeeping.backups restore GENERATION NEW_DATA_ROOT",
-              file=sys.stderr)
+    """`python -m sysproduction.jobs.housekeeping.backups restore GENERATION NEW_DATA_ROOT`: the
+    entry earlier versions documented; runs `sysprod data restore`'s code."""
+    from sysproduction.jobs.housekeeping.restore import restore_backup
+
+    if len(argv) not in (3, 4) or argv[0] != "restore" or (len(argv) == 4 and argv[3] != "--force"):
+        print("usage: python -m sysproduction.jobs.housekeeping.backups restore GENERATION "
+              "NEW_DATA_ROOT [--force]", file=sys.stderr)
         return 2
     try:
-        restored = restore_generation(Path(argv[1]), Path(argv[2]))
+        result = restore_backup(Path(argv[1]), Path(argv[2]), force=len(argv) == 4)
     except SysprodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"restored {', '.join(restored)} into {argv[2]}")
+    print("\n".join(result.lines()))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    with contextlib.suppress(BrokenPipeError):
+        raise SystemExit(main(sys.argv[1:]))

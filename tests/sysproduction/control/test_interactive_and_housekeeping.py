@@ -143,7 +143,7 @@ def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
     data.documents.put("test", "k", {"value": 1})
 
     first = str(backup_data(data))
-    assert "2 file(s) copied" in first
+    assert "2 series: 2 copied and exported to CSV" in first
     generation = tmp_path / "bk" / NOW.date().isoformat()  # backups are dated generations
     with sqlite3.connect(generation / "sysprod.sqlite") as conn:
         body = conn.execute("SELECT body FROM documents WHERE collection='test'").fetchone()[0]
@@ -153,7 +153,7 @@ def test_backup_copies_changed_files_and_a_consistent_sqlite(tmp_path):
     data.timeseries.delete("adjusted_prices", "CORN")
     time.sleep(0.05)  # the change detection compares size and mtime; let the clock tick
     second = str(backup_data(data))
-    assert "1 file(s) copied, 0 unchanged, 1 deleted" in second
+    assert "1 series: 1 copied and exported to CSV, 0 unchanged (linked), 1 deleted" in second
     copied = sorted(p.name for p in (generation / "parquet").rglob("*.parquet"))
     assert copied == ["US10.parquet"]
     restored = AdjustedPrices(ParquetTimeSeriesStore(generation)).get("US10")
