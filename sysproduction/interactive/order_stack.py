@@ -223,7 +223,7 @@ def create_manual_order(data: DataBlob, p: Prompter) -> None:
     p.write("Before:")
     for line in _instrument_state(data, strategy, instrument):
         p.write(line)
-    limit_text = f" at {limit:g}" if limit is not None else ""
+    limit_text = f" at {limit:.10g}" if limit is not None else ""
     p.write(f"New manual instrument order: {strategy} {instrument} {trade:+d} {order_type}{limit_text} ({reason})")
     if not _confirm(p, "put it on the instrument order stack?"):
         p.write("not created")
@@ -272,7 +272,7 @@ def create_balance_trade(data: DataBlob, p: Prompter) -> None:
     for line in _positions_text(data, strategy, instrument, contract, at_broker):
         p.write(line)
     changes = "the contract position" if strategy == ROLL_PSEUDO_STRATEGY else "the strategy and contract positions"
-    p.write(f"Balance trade: {strategy} {instrument} {contract} {trade:+d} at {price:g} ({reason}); "
+    p.write(f"Balance trade: {strategy} {instrument} {contract} {trade:+d} at {price:.10g} ({reason}); "
             f"changes {changes} by {trade:+d}; nothing is sent to the broker")
     if not _confirm(p, "record it?"):
         p.write("not recorded")
