@@ -102,11 +102,22 @@ class BrokerOrder:
         return self.request.quantity - self.filled_quantity
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["request"]["legs"] = [asdict(leg) for leg in self.request.legs]
-        doc["submitted_at"] = self.submitted_at.isoformat()
-        doc["updated_at"] = None if self.updated_at is None else self.updated_at.isoformat()
-        return doc
+        # written out rather than dataclasses.asdict (which deep-copies): the simulated broker
+        # stores every order on each change, and the stack handler sends hundreds a pass
+        request = self.request
+        return {
+            "broker_order_id": self.broker_order_id,
+            "request": {
+                "instrument_code": request.instrument_code,
+                "legs": [{"contract_id": leg.contract_id, "ratio": leg.ratio} for leg in request.legs],
+                "quantity": request.quantity, "order_type": request.order_type,
+                "limit_price": request.limit_price, "reference": request.reference,
+            },
+            "status": self.status, "submitted_at": self.submitted_at.isoformat(),
+            "filled_quantity": self.filled_quantity, "average_fill_price": self.average_fill_price,
+            "reject_reason": self.reject_reason,
+            "updated_at": None if self.updated_at is None else self.updated_at.isoformat(),
+        }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> BrokerOrder:

@@ -87,6 +87,9 @@ class SimBroker:
         self._clock = clock
         self.settings = settings
         self.faults = FaultBook(documents, clock)
+        # The market at one moment never changes: each (instrument, contract, time) is priced once
+        # (a stack handler pass sends many orders in one contract at one time).
+        self._mids: dict[tuple[str, str, dt.datetime], float | None] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _now(self) -> dt.datetime:
@@ -104,11 +107,18 @@ class SimBroker:
     def mid_price(self, instrument: str, contract_id: str, now: dt.datetime | None = None) -> float | None:
         """The latest traded price at `now` (hourly close when there is one), None before any bar."""
         now = now or self._now()
+        key = (instrument, contract_id, now)
+        if key in self._mids:
+            return self._mids[key]
         bars = self.market.hourly_bars(instrument, contract_id, now)
         if bars.empty:
             bars = self.market.daily_bars(instrument, contract_id, now)
         finals = bars["FINAL"].dropna()
-        return None if finals.empty else float(finals.iloc[-1])
+        mid = None if finals.empty else float(finals.iloc[-1])
+        if len(self._mids) >= 4096:
+            self._mids.clear()
+        self._mids[key] = mid
+        return mid
 
     def quote(self, instrument: str, contract_id: str, now: dt.datetime | None = None) -> Quote | None:
         mid = self.mid_price(instrument, contract_id, now)

@@ -95,8 +95,9 @@ def create_broker_orders_from_contract_orders(data: DataBlob) -> JobSummary:
     now = data.clock.now()
     with summary.isolated("unsent broker orders", "resolve"):
         resolve_unsent(data, summary, now)
+    quotes = Quotes(data)
     with summary.isolated("working broker orders", "manage"):
-        manage_working(data, summary, now)
+        manage_working(data, summary, now, quotes)
     records_by_parent: dict[int, list[BrokerOrderRecord]] = defaultdict(list)
     for record in data.broker_orders.all():
         if record.parent_id is not None:
@@ -122,7 +123,7 @@ def create_broker_orders_from_contract_orders(data: DataBlob) -> JobSummary:
             if locked[order.instrument_code]:
                 summary.unchanged.append(item)
                 continue
-            _new_broker_order(data, order, summary, now, me)
+            _new_broker_order(data, order, summary, now, me, quotes)
     return summary
 
 
@@ -158,15 +159,32 @@ def _give_up(data: DataBlob, order: ContractOrder, summary: JobSummary, now: dt.
         summary.failed[item] = why
 
 
-def _order_quote(data: DataBlob, instrument: str, legs: tuple[ContractLeg, ...]) -> algos.SpreadQuote | None:
+class Quotes:
+    """The broker's quotes for one pass, asked once per contract (a pass happens at one moment;
+    ten orders in one contract need one quote, not ten)."""
+
+    def __init__(self, data: DataBlob):
+        self._data = data
+        self._seen: dict[tuple[str, str], object] = {}
+
+    def get(self, instrument: str, contract: str):
+        key = (instrument, contract)
+        if key not in self._seen:
+            self._seen[key] = self._data.broker.quote(instrument, contract)
+        return self._seen[key]
+
+
+def _order_quote(quotes: Quotes, instrument: str, legs: tuple[ContractLeg, ...]) -> algos.SpreadQuote | None:
     _, ratios = spread_quantity_and_ratios(legs)
-    quotes = [data.broker.quote(instrument, leg.contract_id) for leg in legs]
-    if any(q is None for q in quotes):
+    leg_quotes = [quotes.get(instrument, leg.contract_id) for leg in legs]
+    if any(q is None for q in leg_quotes):
         return None
-    return algos.order_quote(ratios, quotes)
+    return algos.order_quote(ratios, leg_quotes)
 
 
-def _new_broker_order(data: DataBlob, order: ContractOrder, summary: JobSummary, now: dt.datetime, me: str) -> None:
+def _new_broker_order(
+    data: DataBlob, order: ContractOrder, summary: JobSummary, now: dt.datetime, me: str, quotes: Quotes,
+) -> None:
     item = _item(order)
     remaining = order.remaining_legs()
     quantity, ratios = spread_quantity_and_ratios(remaining)
@@ -181,7 +199,7 @@ def _new_broker_order(data: DataBlob, order: ContractOrder, summary: JobSummary,
     quantity = limited.trade
     legs = tuple(ContractLeg(leg.contract_id, quantity * ratio) for leg, ratio in zip(remaining, ratios, strict=True))
     algo = order.algo or algos.algo_for(order.order_type)
-    quote = _order_quote(data, order.instrument_code, legs)
+    quote = _order_quote(quotes, order.instrument_code, legs)
     place = algos.place(algo, quantity, quote, order.limit_price)
 
     def claim(current: ContractOrder) -> ContractOrder | None:
@@ -322,7 +340,7 @@ def _never_sent(record: BrokerOrderRecord, now: dt.datetime, why: str) -> Broker
 
 
 # --- 2. working orders --------------------------------------------------------------------------
-def manage_working(data: DataBlob, summary: JobSummary, now: dt.datetime) -> None:
+def manage_working(data: DataBlob, summary: JobSummary, now: dt.datetime, quotes: Quotes) -> None:
     working = data.broker_orders.working()
     if not working:
         return
@@ -333,15 +351,15 @@ def manage_working(data: DataBlob, summary: JobSummary, now: dt.datetime) -> Non
         with summary.isolated(_item(record), "working order"):
             if record.broker_order_id not in open_orders or record.algo != "best":
                 continue  # finished at the broker: process_fills_stack books its fills and marks it
-            _manage_best(data, record, settings, summary, now)
+            _manage_best(data, record, settings, summary, now, quotes)
 
 
 def _manage_best(data: DataBlob, record: BrokerOrderRecord, settings: BestSettings, summary: JobSummary,
-                 now: dt.datetime) -> None:
+                 now: dt.datetime, quotes: Quotes) -> None:
     reference = None
     if None not in (record.side_price, record.mid_price, record.offside_price):
         reference = OrderPrices(record.side_price, record.mid_price, record.offside_price)  # type: ignore[arg-type]
-    quote = _order_quote(data, record.instrument_code, record.legs)
+    quote = _order_quote(quotes, record.instrument_code, record.legs)
     decision = algos.manage("best", record.trade, record.limit_price, reference,
                             record.submit_datetime or now, record.aggressive, quote, now, settings)
     if not isinstance(decision, Reprice):

@@ -18,7 +18,7 @@ import logging
 
 from syscore.job_summary import JobSummary
 from sysdata.data_blob import DataBlob
-from sysobjects.position_breaks import is_break_reason, position_breaks
+from sysobjects.position_breaks import BREAK_PREFIX, is_break_reason, position_breaks
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _clear_mended(data: DataBlob, summary: JobSummary, still_open_or_unjudged: s
     for instrument in sorted((set(remembered) | stale_locks) - still_open_or_unjudged):
         with summary.isolated(instrument, "position break"):
             was = data.position_breaks.clear(instrument)
-            unlocked = is_break_reason(locks.reason(instrument)) and locks.unlock(instrument)
+            unlocked = locks.unlock_if_reason_starts(instrument, BREAK_PREFIX)  # never a hand lock
             since = f" since {was.since:%Y-%m-%d %H:%M}" if was is not None else ""
             log.warning("%s: broker and book positions agree again; position break%s cleared%s",
                         instrument, since, ", instrument unlocked" if unlocked else "",
