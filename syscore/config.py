@@ -27,7 +27,6 @@ FREE_FORM_KEYS = frozenset(
     {
         "strategy_list",
         "strategy_weights",
-        "strategy_capital_allocation",  # function + its own keyword arguments
         "process_configuration_start_time",
         "process_configuration_stop_time",
         "process_configuration_previous_process",
@@ -35,6 +34,24 @@ FREE_FORM_KEYS = frozenset(
         "fx_pairs",
     }
 )
+
+# Mappings naming a function and its keyword arguments: their inner keys are checked against the
+# defaults while `function` is the provided one (a typo is caught), and are the user's own when
+# it names their own function (which takes its own arguments).
+PROVIDED_FUNCTIONS: dict[str, frozenset[str]] = {
+    "strategy_capital_allocation": frozenset({
+        "sysproduction.jobs.capital.strategy_allocation.weighted_strategy_allocation",
+        "sysproduction.jobs.capital.strategy_allocation:weighted_strategy_allocation",
+        "sysproduction.strategy_code.strategy_allocation.weighted_strategy_allocation",
+    }),
+}
+
+
+def _users_own_function(key: str, value: Any) -> bool:
+    provided = PROVIDED_FUNCTIONS.get(key)
+    return (provided is not None and isinstance(value, dict) and "function" in value
+            and value["function"] not in provided)
+
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "timeseries_store": ("parquet",),
@@ -75,6 +92,11 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "echo_retention_days": (1, None, True),
     "backtest_state_retention_days": (1, None, True),
     "best_algo_passive_timeout_minutes": (0, None, False),
+    "costs_report_days": (1, None, True),
+    "costs_report_min_fills": (1, None, True),
+    "liquidity_volume_days": (1, None, True),
+    "liquidity_min_contracts_per_day": (0, None, True),
+    "liquidity_min_risk_per_day_millions": (0, None, True),
 }
 # Keys holding a date written YYYY-MM-DD.
 DATE_KEYS = ("sim_history_start",)
@@ -187,7 +209,8 @@ def _merge_checked(
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else "; remove it"
             raise ConfigError(f"{source}: unknown config key '{full}'{hint}")
         default = defaults[key]
-        if isinstance(default, dict) and default and key not in FREE_FORM_KEYS:
+        if isinstance(default, dict) and default and key not in FREE_FORM_KEYS \
+                and not _users_own_function(key, value):
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: '{full}' must be a mapping, got {value!r}")
             merged = dict(default)

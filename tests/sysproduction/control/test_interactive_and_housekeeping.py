@@ -57,7 +57,7 @@ def test_interactive_controls_clear_client_ids_and_bad_choice(tmp_path):
     root = make_installation(tmp_path / "inst", {}, now=NOW)
     out = _tool(root, "sysproduction.interactive_controls", "9\n6\n0\n")
     assert out.returncode == 0
-    assert "choose a number from 0 to 6" in out.stdout
+    assert "choose a number from 0 to 7" in out.stdout
     assert "clearing broker client ids is not available in this version" in out.stdout
 
 
