@@ -8,7 +8,7 @@ laid out like a data root so that `sysprod data restore` can rebuild the install
 | `parquet/` | `backup_arctic_to_csv` | the time-series store, file for file (what restore uses) |
 | `csv_export/` | `backup_arctic_to_csv` | the same series in pysystemtrade's CSV layout (`sysprod data import-csv` reads it back), with the config tables |
 | `sysprod.sqlite` | `backup_mongo_data_as_dump` | the document store (SQLite's online backup API) |
-| `csv/`, `backtests/`, `reports/`, config, clock, installation record | `backup_files` | CSV tables (instrument and roll config, roll calendars), backtest states (`backtest_store_path`), stored reports, the data root's own files |
+| `csv/`, `backtests/`, `reports/`, `private_config.yaml`... | `backup_files` | every other entry of the data root: CSV tables (instrument and roll config, roll calendars), backtest states (`backtest_store_path`; kept as `backtest_store/` when it is outside the data root), stored reports, private config, clock, installation record (not the echo files, nor the backups) |
 | `backup_manifest.json` | each job | per part: when, what, the series and documents it holds; every file's size |
 
 Incremental: a series whose Parquet file (inode, size, modification time) is as the previous
@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from syscore.exceptions import ConfigError, SysprodError
 from syscore.fileio import atomic_path, atomic_write_text, file_lock
-from sysproduction.control.paths import backtest_store_path, backup_path
+from sysproduction.control.paths import backtest_store_path, backup_path, echo_path
 from sysproduction.jobs.summary import JobSummary
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ FORMAT = 2  # generations written before the parts were split have no "format"
 PARQUET = "parquet"
 CSV_EXPORT = "csv_export"
 SQLITE_NAME = "sysprod.sqlite"
-BACKTESTS = "backtests"
-FILE_TREES = ("csv", "reports")  # under the data root; backtests come from backtest_store_path
+EXTERNAL_BACKTESTS = "backtest_store"  # backtest_store_path when it is outside the data root
+INSIDE_DATA = ("csv", "reports")  # a backup_path inside these (or the series) would copy itself
 MANIFEST = "backup_manifest.json"  # in each generation, and the index in backup_path
 LOCK = ".backup.lock"
 PARTIAL = ".partial-"  # a generation being written
@@ -145,14 +145,17 @@ def _put(src: Path, dest: Path, previous: Path | None, count: CopyCount) -> None
         count.copied += 1
 
 
-def copy_tree(src: Path, dest: Path, previous: Path | None) -> CopyCount:
-    """Every file of `src` (hidden lock/temp/staging files excepted) into the new `dest`."""
+def copy_tree(src: Path, dest: Path, previous: Path | None, skip: tuple[Path, ...] = ()) -> CopyCount:
+    """Every file of `src` (hidden lock/temp/staging files, and the trees in `skip`, excepted)
+    into the new `dest`."""
     count = CopyCount()
     wanted: set[Path] = set()
     if src.is_dir():
         for path in sorted(src.rglob("*")):
             relative = path.relative_to(src)
             if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
+            if any(path == s or s in path.parents for s in skip):
                 continue
             wanted.add(relative)
             _put(path, dest / relative, previous / relative if previous else None, count)
@@ -163,12 +166,9 @@ def copy_tree(src: Path, dest: Path, previous: Path | None) -> CopyCount:
     return count
 
 
-def _root_files(root: Path) -> list[Path]:
-    """The data root's own files: config, installation record, clock (not the database)."""
-    return sorted(
-        p for p in root.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.startswith(SQLITE_NAME)
-    )
+def _copy_symlink(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(os.readlink(src), dest)
 
 
 def _manifest(generation: Path | None) -> dict:
@@ -337,32 +337,56 @@ def _write_documents(data: DataBlob, staging: Path, previous: Path | None) -> tu
 
 
 # files: CSV tables, backtest states, reports, the data root's own files ----------------------
-def _write_files(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
+def _file_entries(data: DataBlob) -> tuple[dict[str, Path], tuple[Path, ...]]:
+    """What backup_files copies: every entry of the data root but the time series, the
+    document store (the other parts), the echo files and the backups themselves, and hidden
+    entries other than backtest results' `.OUT.versions` folders; plus the backtest store when
+    `backtest_store_path` is outside the data root. Returns {name in the generation: source} and
+    the trees to skip inside them (a backup or echo folder nested in a copied folder)."""
     root = data.data_root
+    skip = tuple(p.resolve() for p in (checked_backup_path(data), echo_path(data)))
+    entries: dict[str, Path] = {}
+    for path in sorted(root.iterdir()):
+        name = path.name
+        if name in (PARQUET, CSV_EXPORT, MANIFEST) or name.startswith(SQLITE_NAME):
+            continue
+        if name.startswith(".") and not (name.endswith(".versions") and path.is_dir()):
+            continue
+        if path.resolve() in skip and not path.is_symlink():
+            continue
+        entries[name] = path
+    store = backtest_store_path(data).resolve()
+    if root not in store.parents and store != root and store.is_dir():
+        entries[EXTERNAL_BACKTESTS] = store
+    return entries, skip
+
+
+def _write_files(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
+    entries, skip = _file_entries(data)
     total = CopyCount()
-    sources = {tree: root / tree for tree in FILE_TREES}
-    sources[BACKTESTS] = backtest_store_path(data)
-    for name, src in sources.items():
-        total.add(copy_tree(src, staging / name, previous / name if previous else None))
-    own = CopyCount()
-    for path in _root_files(root):
-        _put(path, staging / path.name, previous / path.name if previous else None, own)
-    store = sources[BACKTESTS].resolve()
-    details = {"backtest_store_path": str(store), "backtest_store_in_data_root": store == root / BACKTESTS}
-    return (f"{total.text()} (CSV tables, backtests, reports); "
-            f"{own.copied + own.linked} data-root file(s) (config, clock)"), details
+    for name, src in entries.items():
+        before = previous / name if previous else None
+        if src.is_symlink():
+            _copy_symlink(src, staging / name)
+        elif src.is_dir():
+            total.add(copy_tree(src, staging / name, before, skip))
+        else:
+            _put(src, staging / name, before, total)
+    store = backtest_store_path(data).resolve()
+    details = {"backtest_store_path": str(store), "entries": sorted(entries)}
+    return (f"{total.text()}: {', '.join(sorted(entries)) or 'nothing'}"), details
 
 
 TIMESERIES = Part("timeseries", "backup_arctic_to_csv", (PARQUET, CSV_EXPORT), _write_timeseries)
 DOCUMENTS = Part("documents", "backup_mongo_data_as_dump", (SQLITE_NAME,), _write_documents)
-FILES = Part("files", "backup_files", (*FILE_TREES, BACKTESTS), _write_files)  # + the root's files
+FILES = Part("files", "backup_files", (), _write_files)  # owns every other entry
 PARTS = (TIMESERIES, DOCUMENTS, FILES)
 
 
 def _owned(part: Part, generation: Path) -> set[str]:
     if part is FILES:
-        return set(part.owns) | {p.name for p in generation.iterdir()
-                                 if p.is_file() and p.name not in (MANIFEST, SQLITE_NAME)}
+        others = {owned for p in PARTS if p is not FILES for owned in p.owns}
+        return {p.name for p in generation.iterdir()} - others - {MANIFEST}
     return set(part.owns)
 
 
@@ -377,7 +401,7 @@ def good_generations(dest: Path) -> list[Path]:
 def checked_backup_path(data: DataBlob) -> Path:
     root = data.data_root
     dest = backup_path(data).resolve()
-    inside = (PARQUET, *FILE_TREES)
+    inside = (PARQUET, *INSIDE_DATA)
     if dest == root or any(dest == root / tree or root / tree in dest.parents for tree in inside):
         raise ConfigError(f"backup_path {dest} is inside the data it would back up; choose another")
     return dest
@@ -401,7 +425,9 @@ def recover_interrupted(dest: Path) -> int:
 
 
 def _link_tree(src: Path, dest: Path) -> None:
-    if src.is_dir():
+    if src.is_symlink():
+        _copy_symlink(src, dest)
+    elif src.is_dir():
         shutil.copytree(src, dest, copy_function=_link_or_copy)
     else:
         _link_or_copy(src, dest)
@@ -435,9 +461,15 @@ def _write_index(dest: Path) -> None:
 
 
 def file_sizes(generation: Path) -> dict[str, int]:
-    """Every file of a generation (but its manifest) and its size: what restore checks."""
-    return {p.relative_to(generation).as_posix(): p.stat().st_size
-            for p in sorted(generation.rglob("*")) if p.is_file() and p.name != MANIFEST}
+    """Every file of a generation (but its manifest; symbolic links as such) and its size: what
+    restore checks."""
+    sizes = {}
+    for folder, dirs, files in os.walk(generation):  # does not follow symbolic links
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            path = Path(folder, name)
+            if path != generation / MANIFEST:
+                sizes[path.relative_to(generation).as_posix()] = path.lstat().st_size
+    return dict(sorted(sizes.items()))
 
 
 def write_generation(data: DataBlob, job: str, parts: list[Part]) -> JobSummary:
@@ -512,8 +544,8 @@ def backup_mongo_data_as_dump(data: DataBlob) -> JobSummary:
 
 
 def backup_files(data: DataBlob) -> JobSummary:
-    """CSV tables (instrument and roll config, roll calendars), backtest states, stored reports
-    and the data root's own files (private config, clock) into today's generation."""
+    """CSV tables (instrument and roll config, roll calendars), backtest states, stored reports,
+    private config and every other file of the data root into today's generation."""
     return write_generation(data, "backup_files", [FILES])
 
 

@@ -31,8 +31,8 @@ import yaml
 
 from syscore.exceptions import SysprodError
 from sysproduction.jobs.housekeeping.backups import (
-    BACKTESTS,
     CSV_EXPORT,
+    EXTERNAL_BACKTESTS,
     FORMAT,
     MANIFEST,
     PARTIAL,
@@ -132,8 +132,8 @@ def check_complete(generation: Path) -> dict[str, Any]:
             f"backup {generation} is incomplete: it holds no {', '.join(missing)}; run run_backups "
             f"to complete it, or restore another generation: {_others(generation.parent)}")
     files = manifest.get("files", {})
-    bad = [name for name, size in files.items()
-           if not (generation / name).is_file() or (generation / name).stat().st_size != size]
+    bad = [name for name, size in files.items()  # symbolic links as such, like file_sizes
+           if not os.path.lexists(generation / name) or (generation / name).lstat().st_size != size]
     if bad:
         raise SysprodError(
             f"backup {generation} is incomplete: {len(bad)} of {len(files)} file(s) missing or "
@@ -155,7 +155,9 @@ def _check_sqlite(path: Path) -> None:
 
 
 def _copy(src: Path, dest: Path) -> None:
-    if src.is_dir():
+    if src.is_symlink():  # e.g. a backtest output pointing at its current version
+        os.symlink(os.readlink(src), dest)
+    elif src.is_dir():
         shutil.copytree(src, dest, symlinks=True)
     else:
         shutil.copy2(src, dest)
@@ -164,10 +166,10 @@ def _copy(src: Path, dest: Path) -> None:
 def _notes(manifest: dict[str, Any], data_root: Path) -> list[str]:
     notes = []
     files = manifest.get("parts", {}).get("files", {})
-    if files.get("backtest_store_in_data_root") is False:
-        notes.append(f"backtest states were restored to {data_root / BACKTESTS}; the private "
-                     f"config's backtest_store_path is {files.get('backtest_store_path')}: move "
-                     "them there, or remove that setting")
+    if (data_root / EXTERNAL_BACKTESTS).is_dir():
+        notes.append(f"the backtest states of backtest_store_path {files.get('backtest_store_path')} "
+                     f"were restored to {data_root / EXTERNAL_BACKTESTS}: move them there, or set "
+                     "backtest_store_path to where they are now")
     config = data_root / "private_config.yaml"
     with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):
         configured = (yaml.safe_load(config.read_text()) or {}).get("data_root")

@@ -19,7 +19,8 @@ from sysproduction.jobs.housekeeping import backups
 from sysproduction.jobs.housekeeping.backups import backup_data, backup_files
 from sysproduction.wiring import make_blob
 from tests.conftest import REPO_ROOT
-from tests.sysproduction.control.helpers import env_for, sysprod
+from tests.sysproduction.control.helpers import env_for, make_installation, sysprod
+from tests.sysproduction.jobs.housekeeping.test_backups import DAY1 as NOW
 from tests.sysproduction.jobs.housekeeping.test_backups import INDEX, installation, manifest
 
 CODES = ("US10", "CORN", "GOLD")
@@ -231,3 +232,37 @@ def test_the_older_python_m_restore_runs_the_same_restore(tmp_path, module):
         capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, env=env_for(data.data_root))
     assert again.returncode == 1 and f"{fresh} is not empty" in again.stderr
     assert json.loads((tmp_path / "bk" / "backup_manifest.json").read_text())["latest"] == "2026-11-23"
+
+
+def test_every_entry_of_the_data_root_comes_back_but_echo_files_and_the_backups(tmp_path):
+    store = tmp_path / "elsewhere"  # backtest_store_path outside the data root
+    root = make_installation(tmp_path / "inst", {}, now=NOW, backtest_store_path=str(store))
+    data = make_blob(root)  # backups in <data root>/backups, echo files in <data root>/echos
+    data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.0], index=INDEX))
+    (root / "echos").mkdir()
+    (root / "echos" / "run_backups.txt").write_text("echo\n")
+    (root / "market_csv" / "csvconfig").mkdir(parents=True)
+    (root / "market_csv" / "csvconfig" / "rollconfig.csv").write_text("Instrument\n")
+    version = root / ".backtest.versions" / "v00000000000000000001"
+    version.mkdir(parents=True)
+    (version / "summary.json").write_text("{}")
+    (root / "backtest").symlink_to(Path(".backtest.versions") / version.name)
+    (store / "classic" / "20261120_210000").mkdir(parents=True)
+    (store / "classic" / "20261120_210000" / "summary.json").write_text('{"run": 1}')
+    summary = backup_data(data)
+    assert summary.ok, summary.failed
+    generation = root / "backups" / "2026-11-23"
+    assert manifest(generation)["parts"]["files"]["entries"] == [
+        ".backtest.versions", "backtest", "backtest_store", "market_csv", "private_config.yaml", "sim_clock.json"]
+
+    done = sysprod(tmp_path, "data", "restore", str(root / "backups"), "--data-root", str(tmp_path / "new"))
+    assert done.returncode == 0, done.stderr
+    new = tmp_path / "new"
+    assert sorted(p.name for p in new.iterdir()) == [
+        ".backtest.versions", "backtest", "backtest_store", "market_csv", "parquet", "private_config.yaml",
+        "sim_clock.json", "sysprod.sqlite"]
+    assert (new / "backtest").is_symlink() and json.loads((new / "backtest" / "summary.json").read_text()) == {}
+    assert (new / "backtest_store/classic/20261120_210000/summary.json").read_text() == '{"run": 1}'
+    assert done.stdout.splitlines()[-1] == (
+        f"note: the backtest states of backtest_store_path {store} were restored to "
+        f"{new / 'backtest_store'}: move them there, or set backtest_store_path to where they are now")
