@@ -58,8 +58,8 @@ def test_bad_configs_fail_the_method_in_one_line(sim_blob):
         "allocation": "strategy_capital_allocation.strategy_weights.b is -1; give a weight of 0 or more"}
     configure(blob, function="no.such.module.allocate", strategy_weights={"a": 1})
     assert "cannot import module no.such.module" in update_strategy_capital(blob).failed["allocation"]
-    configure(blob, function=OURS, strategy_weigths={"a": 1})  # misspelt argument
-    assert "does not take the arguments ['strategy_weigths']" in update_strategy_capital(blob).failed["allocation"]
+    configure(blob, function=f"{__name__}:fixed_amounts", amount={"a": 1})  # misspelt argument
+    assert "does not take the arguments ['amount']" in update_strategy_capital(blob).failed["allocation"]
     assert blob.strategy_capital.strategies() == []  # nothing stored by a failed allocation
     with pytest.raises(ConfigError, match="name a function"):
         allocation_function("")
@@ -82,3 +82,29 @@ def test_a_listed_strategy_without_capital_fails_and_no_strategies_is_nothing_to
     assert list(summary.updated) == ["classic"]
     assert summary.failed == {"carry": "in strategy_list but strategy_capital_allocation gave it no "
                                        "capital; add it to strategy_capital_allocation.strategy_weights"}
+
+
+def fixed_amounts(total_capital: float, amounts: dict[str, float], reserve: float = 0.0) -> dict[str, float]:
+    """A user's own allocation: fixed amounts, scaled down to fit total capital less a reserve."""
+    scale = min(1.0, (total_capital - reserve) / sum(amounts.values()))
+    return {name: amount * scale for name, amount in amounts.items()}
+
+
+def test_a_users_own_function_takes_its_own_arguments_from_config(sim_blob, tmp_path):
+    blob, _ = sim_blob
+    private = tmp_path / "private.yaml"
+    private.write_text(
+        "broker: sim\nstrategy_capital_allocation:\n"
+        f"  function: {__name__}:fixed_amounts\n"
+        "  amounts: {a: 600000, b: 600000}\n  reserve: 200000\n")
+    from syscore.config import load_config
+
+    blob.config = load_config(private, env={})
+    blob.total_capital.append(START, initial_values(1_000_000.0), "initialised")
+    assert update_strategy_capital(blob).ok
+    # (1,000,000 - 200,000) / 1,200,000 = 2/3 of each 600,000
+    assert blob.strategy_capital.latest("a") == pytest.approx(400_000.0, abs=1e-6)
+    # with the provided function a misspelt key is still caught when the config is loaded
+    private.write_text(f"broker: sim\nstrategy_capital_allocation:\n  function: {OURS}\n  strategy_weight: {{}}\n")
+    with pytest.raises(ConfigError, match="did you mean 'strategy_capital_allocation.strategy_weights'"):
+        load_config(private, env={})
