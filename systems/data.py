@@ -224,6 +224,7 @@ def stream_blob_inputs(
     """`load_blob_inputs` as `stream_csv_inputs` does it: FX now, and the instruments in the order
     their Parquet files finish reading on a small thread pool (pyarrow reads outside the GIL),
     so the engine computes on one while the next are read. The same values either way."""
+    _use_returning_memory_pool()
     currencies = {blob.instruments.get(code).currency for code in instruments}  # checks names first
     fx = _blob_fx(blob, currencies, base_currency)
     for repo in ("adjusted_prices", "multiple_prices", "spread_costs", "roll_parameters"):
