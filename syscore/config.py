@@ -35,22 +35,18 @@ FREE_FORM_KEYS = frozenset(
     }
 )
 
-# Mappings naming a function and its keyword arguments: their inner keys are checked against the
-# defaults while `function` is the provided one (a typo is caught), and are the user's own when
-# it names their own function (which takes its own arguments).
-PROVIDED_FUNCTIONS: dict[str, frozenset[str]] = {
-    "strategy_capital_allocation": frozenset({
-        "sysproduction.jobs.capital.strategy_allocation.weighted_strategy_allocation",
-        "sysproduction.jobs.capital.strategy_allocation:weighted_strategy_allocation",
-        "sysproduction.strategy_code.strategy_allocation.weighted_strategy_allocation",
-    }),
-}
+# Mappings naming a function and its keyword arguments -> the name of the provided function:
+# while `function` names it (by any module path: pysystemtrade's is accepted too), the inner keys
+# are checked against the defaults (a typo is caught); when it names the user's own function,
+# they are that function's own keyword arguments.
+PROVIDED_FUNCTIONS: dict[str, str] = {"strategy_capital_allocation": "weighted_strategy_allocation"}
 
 
 def _users_own_function(key: str, value: Any) -> bool:
     provided = PROVIDED_FUNCTIONS.get(key)
-    return (provided is not None and isinstance(value, dict) and "function" in value
-            and value["function"] not in provided)
+    if provided is None or not isinstance(value, dict) or "function" not in value:
+        return False
+    return str(value["function"]).replace(":", ".").rsplit(".", 1)[-1] != provided
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
