@@ -13,10 +13,11 @@ the job does the equivalent under the same name. Adding a job to a process is on
 METHODS plus its line (frequency/max_executions) under the process in defaults.yaml's
 `process_configuration_methods`, which holds each process's method list and order.
 
-`run_systems` and `run_strategy_order_generator` have one method per strategy, named by the user
-(pysystemtrade's shape: `my_strategy: {max_executions: 1, object: ..., backtest_config_filename:
-...}`); each runs the process's strategy launcher, `launcher(data, strategy_name=..., settings=...)`
-with the method's strategy settings (`object`, `backtest_config_filename`, `function`).
+`run_systems` and `run_strategy_order_generator` have one method per strategy of `strategy_list`
+(pysystemtrade's shape, `my_strategy: {max_executions: 1, object: ..., backtest_config_filename:
+...}` under the process, is read too: sysproduction/jobs/strategies/strategy_config.py); each runs
+the process's STRATEGY_LAUNCHERS job, `job(data, strategy_name=..., settings=...)` with the
+strategy's settings (`overnight_launcher`, `order_generator`).
 """
 
 from __future__ import annotations
