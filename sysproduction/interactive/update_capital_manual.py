@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from syscore.exceptions import DataValidationError
+from syscore.exceptions import DataValidationError, SysprodError
 from sysdata.data_blob import DataBlob
 from syslogdiag import log_context
 from sysobjects.capital import (
@@ -95,7 +95,11 @@ def initialise(data: DataBlob, p: Prompter) -> None:
     book = data.total_capital.book()
     if book.entries:
         p.write(f"{len(book.entries)} entries are stored: initialising replaces all of them")
-    broker_now = data.broker.account_value(data.config["base_currency"])
+    try:
+        broker_now: float | None = data.broker.account_value(data.config["base_currency"])
+    except SysprodError as exc:  # no broker now: the values can still be typed
+        p.write(f"the broker's account value is not available ({exc}); type it")
+        broker_now = None
     non_negative = (lambda v: v >= 0, "a number of 0 or more")
     broker = p.ask_number("broker account value", lambda v: True, "a number", default=broker_now)
     capital = p.ask_number("total capital", *non_negative, default=max(broker, 0.0))

@@ -4,12 +4,12 @@ installation, between runs of the real capital job."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 
 import pytest
 
+from sysbrokers.sim.faults import FaultBook
 from sysobjects.capital import CapitalValues
 from sysproduction.jobs.capital.update_total_capital import update_total_capital
 from sysproduction.wiring import make_blob
@@ -120,7 +120,13 @@ def test_deletions_since_a_time_and_of_everything(root):
     assert blob.total_capital.latest_values() == CapitalValues(1_030_000, 1_030_000, 1_030_000, 0)
 
 
-def test_actions_needing_capital_say_so_in_one_line_and_the_menu_goes_on(root):
+def test_actions_needing_capital_say_so_and_initialising_works_with_the_broker_down(root):
     out = tool(root, ["3", "7", "0"])
     assert out.count("error: no capital stored yet; initialise it first (menu item 2)") == 2
-    assert os.path.exists(root / "private_config.yaml")
+    blob = make_blob(root)
+    FaultBook(blob.documents, blob.clock).add("disconnect", 5)
+    # no broker value to offer: it is typed (500,000); capital and max as offered, P&L 0
+    out = tool(root, ["2", "", "500000", "", "", "", "y", "0"])
+    assert "the broker's account value is not available (simulated broker disconnected" in out
+    assert "'' is not allowed: give a number" in out
+    assert values(blob) == [(500_000, 500_000, 500_000, 0)]
