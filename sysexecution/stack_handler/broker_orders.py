@@ -50,6 +50,9 @@ STEP = "create_broker_orders_from_contract_orders"
 MAX_REJECTIONS = 3
 CLAIM_PREFIX = "stack_handler:"
 TIMEOUT_KEY = "best_algo_passive_timeout_minutes"
+# contract order id -> the trade-limit hold last logged by this process (a held order is looked at
+# on every pass, many times a minute; its warning is logged when it starts or its reason changes)
+_HELD_LOGGED: dict[int, str] = {}
 
 
 def claimant() -> str:
@@ -191,9 +194,12 @@ def _new_broker_order(
     per_unit = sum(abs(r) for r in ratios)
     limited = data.trade_limits.allowed(order.strategy_name, order.instrument_code, quantity, now, per_unit)
     if limited.held:
-        log.warning("%s: %s", item, limited.reason, extra=_log_extra(order))
+        if _HELD_LOGGED.get(order.order_id) != limited.reason:  # once, not on every pass
+            log.warning("%s: %s", item, limited.reason, extra=_log_extra(order))
+            _HELD_LOGGED[order.order_id] = limited.reason
         summary.unchanged.append(item)
         return
+    _HELD_LOGGED.pop(order.order_id, None)
     if limited.reason:
         log.info("%s: %s", item, limited.reason, extra=_log_extra(order))
     quantity = limited.trade

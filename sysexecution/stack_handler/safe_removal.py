@@ -47,9 +47,10 @@ def safe_stack_removal(data: DataBlob) -> JobSummary:
             cancelled_at_broker += 1
             per_unit = sum(abs(r) for r in spread_quantity_and_ratios(record.legs)[1])
             data.trade_limits.release(str(record.order_id), abs(at_broker.filled_quantity) * per_unit)
-            log.info("%s: cancelled at the broker (%s, %+d of %+d filled)", item, at_broker.status.value,
-                     at_broker.filled_quantity, at_broker.request.quantity,
-                     extra={"instrument_code": record.instrument_code})
+            what = f"cancelled at the broker ({at_broker.status.value}, {at_broker.filled_quantity:+d} of " \
+                   f"{at_broker.request.quantity:+d} filled)"
+            log.info("%s: %s", item, what, extra={"instrument_code": record.instrument_code})
+            summary.updated[item] = what
 
     fills = process_fills_stack(data)
     summary.failed.update({f"fills: {item}": why for item, why in fills.failed.items()})
@@ -63,14 +64,20 @@ def safe_stack_removal(data: DataBlob) -> JobSummary:
             item = f"{order.strategy_name}/{order.instrument_code}/contract order {order.order_id}"
             summary.failed[item] = "its broker order is still working or has fills not yet booked; left on the stack"
             continue
-        cancelled += int(data.contract_orders.cancel(order.order_id, now))
+        if data.contract_orders.cancel(order.order_id, now):
+            cancelled += 1
+            summary.updated[f"{order.strategy_name}/{order.instrument_code}/contract order {order.order_id}"] = "cancelled"
     for order in data.instrument_orders.active():
         if order.order_id in stuck_parents:
             continue
         children = data.contract_orders.children_of(order.order_id)
         if children and all(c.state is OrderState.COMPLETED for c in children):
             continue  # done: handle_completed_orders marks it completed
-        cancelled += int(data.instrument_orders.cancel(order.order_id, now))
+        if data.instrument_orders.cancel(order.order_id, now):
+            cancelled += 1
+            summary.updated[f"{order.strategy_name}/{order.instrument_code}/instrument order {order.order_id}"] = (
+                f"cancelled ({order.filled_trade:+d} of {order.trade:+d} filled)"
+            )
 
     archived = handle_completed_orders(data)
     summary.failed.update({f"archive: {item}": why for item, why in archived.failed.items()})
