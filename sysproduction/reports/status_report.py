@@ -41,13 +41,30 @@ def process_frame(data: DataBlob, now: dt.datetime) -> tuple[pd.DataFrame, pd.Da
          "failed runs (7 days)": int(counts.get(row["process"], 0))}
         for row in process_state_rows(data)
     ]
+    states = data.process_control.all()
     failures = pd.DataFrame(
         [{"process": run.get("process_name"), "start": _time(run.get("start_time")),
           "end": _time(run.get("end_time")), "outcome": run.get("last_outcome"),
+          "since": _since(states.get(run.get("process_name")), run, history),
           "detail": run.get("detail") or ""} for run in reversed(failed)],
-        columns=["process", "start", "end", "outcome", "detail"],
+        columns=["process", "start", "end", "outcome", "since", "detail"],
     )
     return pd.DataFrame(rows), failures
+
+
+def _since(state, run: dict, history: list[dict]) -> str:
+    """What happened after a failed run: its failures were accepted (`sysprod control accept`;
+    the process's state still names that run), a later run of the process completed, or nothing
+    yet ("")."""
+    from sysproduction.control.control_state import ACCEPTED, COMPLETED
+
+    end = run.get("end_time") or ""
+    if (state is not None and state.last_outcome == ACCEPTED and state.end_time is not None
+            and state.end_time.isoformat() == end):
+        return "accepted"
+    later = [r for r in history if r.get("process_name") == run.get("process_name")
+             and (r.get("end_time") or "") > end and r.get("last_outcome") == COMPLETED]
+    return "a later run completed" if later else ""
 
 
 def _time(text: str | None) -> dt.datetime | None:
@@ -119,8 +136,14 @@ def build_status_report(data: DataBlob) -> Report:
     if failures.empty:
         section.text("No process run failed in the last 7 days.")
     else:
-        section.warning(f"{len(failures)} process run(s) failed in the last 7 days; "
-                        "see 'sysprod control history' and accept with 'sysprod control accept PROCESS'.")
+        waiting = int((failures["since"] == "").sum())
+        text = f"{len(failures)} process run(s) failed in the last 7 days"
+        if waiting:
+            section.warning(f"{text}, {waiting} neither accepted nor followed by a completed run: see "
+                            "'sysprod control history'; a process waiting for one starts after "
+                            "'sysprod control accept PROCESS'.")
+        else:
+            section.text(f"{text}; each was accepted or followed by a completed run.")
         section.table(failures, title="Failed runs (last 7 days, newest first)")
 
     stale, checked = stale_frame(data)

@@ -4,6 +4,7 @@ what is missing instead of failing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 
 import pandas as pd
@@ -125,6 +126,8 @@ def test_status_report_processes_stale_locks_breaks_and_orders(blob):
     processes, failures = tables(report, "Processes")
     assert processes.set_index("process").loc["run_daily_prices_updates", "failed runs (7 days)"] == 1
     assert failures["detail"].tolist() == ["update_fx_prices failed: EURUSD"]
+    assert failures["since"].tolist() == [""]  # neither accepted nor run again
+    assert any("1 neither accepted nor followed by a completed run" in w for w in report.warnings)
     [stale] = tables(report, "Stale prices")
     assert stale[["instrument", "days old"]].values.tolist() == [["CORN", 9]]
     [locks] = tables(report, "Instrument locks")
@@ -163,3 +166,18 @@ def test_an_empty_installation_gets_each_report_saying_what_is_missing(build, tm
 
 def test_a_missing_order_store_is_said_not_raised():
     assert fill_rows(types.SimpleNamespace(), NOW) == Missing(NO_STACKS)
+
+
+def test_status_report_says_when_a_failed_run_was_accepted(tmp_path):
+    from dataclasses import replace
+
+    from sysproduction.control.control_state import ACCEPTED
+
+    accepted = prepare(tmp_path / "accepted")
+    [run] = accepted.process_control.history("run_daily_prices_updates")
+    accepted.process_control.update("run_daily_prices_updates", lambda s: replace(
+        s, end_time=dt.datetime.fromisoformat(run["end_time"]), last_outcome=ACCEPTED))
+    report = build_status_report(accepted)
+    _, failures = tables(report, "Processes")
+    assert failures["since"].tolist() == ["accepted"]
+    assert "1 process run(s) failed in the last 7 days; each was accepted or followed by a completed run." in texts(report)
