@@ -59,12 +59,21 @@ def copy_installation(template: Path, root: Path, **settings: Any) -> DataBlob:
     return make_blob(root, must_exist=True)
 
 
+_TEMPLATE: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
-def stack_template(tmp_path_factory: pytest.TempPathFactory, tree: Path) -> Path:
-    """One stack_installation per test session, copied by each test (copy_installation)."""
-    root = tmp_path_factory.mktemp("stack_template") / "root"
-    stack_installation(root, tree).documents.close()
-    return root
+def stack_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One stack_installation per test session, copied by each test (copy_installation). Built
+    once even though several test modules import this fixture (each import is its own fixture
+    to pytest)."""
+    if "root" not in _TEMPLATE:
+        from tests.sysproduction.synthetic_install import build_tree
+
+        where = tmp_path_factory.mktemp("stack_template")
+        stack_installation(where / "root", build_tree(where / "market")).documents.close()
+        _TEMPLATE["root"] = where / "root"
+    return _TEMPLATE["root"]
 
 
 def advance_clock(blob: DataBlob, seconds: float) -> dt.datetime:
