@@ -290,8 +290,9 @@ class ContractOrderStack(_OrderStack[ContractOrder]):
     ) -> int | None:
         """Store a broker order record (not yet sent: no broker id) under its contract order, and
         mark the contract order in progress, in one transaction, BEFORE anything goes to the
-        broker. None (nothing written) when the contract order is finished or claimed by
-        another process than `record.locked_by`."""
+        broker. None (nothing written) when the contract order is finished, claimed by another
+        process than `record.locked_by`, or still has an unfinished broker order: a contract
+        order is worked by one broker order at a time, so two makers can't both send one."""
         key = order_key(contract_order_id)
         with self._docs.transaction() as tx:
             raw = tx.get(CONTRACT, key)
@@ -300,6 +301,10 @@ class ContractOrderStack(_OrderStack[ContractOrder]):
             parent = ContractOrder.from_dict(raw)
             if parent.is_finished or parent.locked_by not in (None, record.locked_by):
                 return None
+            for child in parent.children:
+                doc = tx.get(BROKER, order_key(child))
+                if doc is not None and not OrderState(doc["state"]).is_finished:
+                    return None
             new_id = tx.insert_with_id(
                 BROKER, _new_doc(replace(record, parent_id=contract_order_id, locked_by=None), when), ID_FIELD
             )

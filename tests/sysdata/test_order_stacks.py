@@ -169,3 +169,13 @@ def test_two_processes_claiming_the_same_orders_never_both_win(docs):
     assert won[0] | won[1] == set(ids)
     holders = {o.order_id: o.locked_by for o in stack.all()}
     assert all(holders[i] == ("a" if i in won[0] else "b") for i in ids)
+
+
+def test_a_contract_order_has_one_working_broker_order_at_a_time(docs):
+    contracts, brokers = ContractOrderStack(docs), BrokerOrderStack(docs)
+    _, cid, bid = _family(docs)
+    second = BrokerOrderRecord("classic", "SOFR", (ContractLeg("20260300", 5),), None)
+    assert contracts.add_broker_order(cid, second, T) is None  # the first is still working
+    assert brokers.cancel(bid, T)
+    assert contracts.add_broker_order(cid, second, T) == bid + 1
+    assert contracts.get(cid).children == (bid, bid + 1)
