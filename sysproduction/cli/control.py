@@ -292,9 +292,8 @@ def trade_limit_list(ctx: click.Context) -> None:
 def trade_limit_set(ctx: click.Context, instrument: str, max_contracts: int, period_days: int,
                     strategy: str | None) -> None:
     """Allow at most MAX_CONTRACTS contracts of INSTRUMENT per --days (replaces that limit)."""
-    from sysobjects.trade_limits import TradeLimit
-
     from syscore.exceptions import DataValidationError
+    from sysobjects.trade_limits import TradeLimit
 
     blob = blob_from_context(ctx)
     if not blob.instruments.has(instrument):
