@@ -59,6 +59,10 @@ class CapitalValues:
     accumulated_pnl: float
 
     def __post_init__(self) -> None:
+        values = (self.broker_account_value, self.total_capital, self.max_capital, self.accumulated_pnl)
+        if (all(type(v) is float or type(v) is int for v in values) and math.isfinite(sum(values))
+                and self.total_capital >= 0 and self.max_capital >= 0):
+            return  # the usual case, checked cheaply (a book holds tens of thousands of entries)
         for name in COLUMNS:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value):
