@@ -98,15 +98,24 @@ class TotalCapital:
         accumulated_pnl (an empty frame with those columns when nothing is stored)."""
         return self.entries()[list(COLUMNS)]
 
+    def latest_entry(self) -> CapitalEntry | None:
+        """The latest entry (only it is parsed), None when nothing is stored."""
+        doc = self._docs.get(self.COLLECTION, self.KEY)
+        entries = [] if doc is None else doc.get("entries", [])
+        if not entries:
+            return None
+        last = entries[-1]
+        return CapitalEntry(dt.datetime.fromisoformat(last["time"]), CapitalValues.from_dict(last), last["source"])
+
     def latest(self) -> pd.Series | None:
         """The latest entry's four values (name: its time), None when nothing is stored."""
-        entry = self.book().latest
+        entry = self.latest_entry()
         if entry is None:
             return None
         return pd.Series(entry.values.to_dict(), name=pd.Timestamp(entry.time), dtype=float)
 
     def latest_values(self) -> CapitalValues | None:
-        entry = self.book().latest
+        entry = self.latest_entry()
         return None if entry is None else entry.values
 
     def total_capital(self) -> float:
@@ -116,7 +125,8 @@ class TotalCapital:
         return values.total_capital
 
     def pending(self) -> PendingChange | None:
-        return self.book().pending
+        doc = self._docs.get(self.COLLECTION, self.KEY)
+        return _book_from_doc({"pending": doc.get("pending")} if doc else None).pending
 
     # --- changing (each one transaction) ------------------------------------------------------
     def change(self, change: Callable[[CapitalBook], CapitalBook | None]) -> CapitalBook:
