@@ -42,7 +42,7 @@ def _values_frame(before: CapitalValues | None, after: CapitalValues | None) -> 
 
 
 def _latest(data: DataBlob) -> CapitalEntry | None:
-    return data.total_capital.book().latest
+    return data.total_capital.latest_entry()
 
 
 def _require_latest(data: DataBlob) -> CapitalEntry:
