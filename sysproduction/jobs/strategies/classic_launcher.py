@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from syscore.exceptions import MissingData, SysprodError
+from syscore.exceptions import ConfigError, MissingData, SysprodError
 from syscore.job_summary import JobSummary
 from sysobjects.optimal_positions import BufferedOptimalPosition
 from sysproduction.backtests.results import results_dir, versions_dir
@@ -52,9 +52,17 @@ def backtest_store(data: DataBlob) -> Path:
     return Path(configured).expanduser() if configured else data.data_root / DEFAULT_STORE
 
 
-def run_classic_system(data: DataBlob, strategy_name: str, backtest_config_filename: str) -> JobSummary:
-    """Backtest the strategy with its capital and store its optimal positions (see module doc)."""
+def run_classic_system(
+    data: DataBlob, strategy_name: str, backtest_config_filename: str, **kwargs: object
+) -> JobSummary:
+    """Backtest the strategy with its capital and store its optimal positions (see module doc).
+    It takes no other arguments: one given in config is a mistake, said in one line."""
     summary = JobSummary(f"run_systems {strategy_name}")
+    if kwargs:
+        raise ConfigError(
+            f"strategy_list.{strategy_name}.overnight_launcher: the classic launcher takes only "
+            f"backtest_config_filename, not {', '.join(sorted(kwargs))}; remove it"
+        )
     try:
         capital = data.strategy_capital.latest(strategy_name)
     except MissingData as exc:

@@ -27,6 +27,7 @@ Every mistake is one ConfigError naming the key, the file and the fix.
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -214,4 +215,10 @@ def resolve_settings(
         raise ConfigError(
             f"{where}: no {BACKTEST_CONFIG}; add one (e.g. systems/provided/futures_chapter15.yaml)"
         )
+    try:
+        inspect.signature(function).bind(None, name, **kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {settings[part]['function']} cannot take these arguments ({exc}); fix them") from None
+    except ValueError:
+        pass  # no signature to check (a builtin): checked when called
     return function, kwargs

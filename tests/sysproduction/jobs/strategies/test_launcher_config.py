@@ -93,6 +93,10 @@ def test_strategy_settings_of_an_unknown_strategy_names_the_known_ones(tmp_path)
     ({"function": "no_such_module.launch:run", "backtest_config_filename": CHAPTER15},
      "strategy_list.classic.overnight_launcher: function no_such_module.launch:run: cannot import module"),
     ({}, "strategy_list.classic.overnight_launcher: no backtest_config_filename; add one"),
+    ({"function": "sysproduction.jobs.strategies.run_strategy_system:run_strategy_system",
+      "backtest_config_filename": CHAPTER15},
+     "strategy_list.classic.overnight_launcher: sysproduction.jobs.strategies.run_strategy_system:"
+     "run_strategy_system cannot take these arguments"),
 ])
 def test_a_strategy_that_cannot_run_stops_the_process_at_start(tmp_path, launcher, message):
     root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 21),
@@ -106,3 +110,12 @@ def test_a_strategy_that_cannot_run_stops_the_process_at_start(tmp_path, launche
     assert str(err.value).startswith(str(root / "private_config.yaml"))
     assert data.process_control.get("run_systems").last_outcome is None  # nothing claimed or run
     assert yaml.safe_load((root / "private_config.yaml").read_text())["strategy_list"]  # untouched
+
+
+def test_the_classic_launcher_refuses_an_argument_it_does_not_take(tmp_path):
+    from sysproduction.jobs.strategies.classic_launcher import run_classic_system
+
+    root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 21))
+    with pytest.raises(ConfigError, match="the classic launcher takes only backtest_config_filename, not "
+                                          "instruments; remove it"):
+        run_classic_system(make_blob(root), "classic", CHAPTER15, instruments=["CORN"])
