@@ -52,7 +52,12 @@ from tests.sysexecution.stack_harness import (  # noqa: F401  (stack_template: a
 INSTRUMENTS = ("BUND", "US10", "GOLD", "SP500", "CORN", "EUR")
 STRATEGIES = ("classic", "fast")
 # Orders stay in flight: a fill at most every simulated minute, half of what is left each time.
-IN_FLIGHT = {"sim_fill_latency_seconds": 60, "sim_partial_fill_fraction": 0.5}
+# The handler's window is lifted (its start and stop times removed): however long the trials take
+# on a busy machine, the simulated clock they move never runs past a stop time.
+IN_FLIGHT = {
+    "sim_fill_latency_seconds": 60, "sim_partial_fill_fraction": 0.5,
+    "process_configuration_start_time": {HANDLER: None}, "process_configuration_stop_time": {HANDLER: None},
+}
 MAX_KILL_DELAY = 1.5  # wall seconds after the handler has started its loop
 KILL_AFTER_TICK = 0.15  # the kill: at most this long (wall seconds) after a last move of the clock
 
@@ -129,6 +134,7 @@ def crash_trials(data: DataBlob, trials: int, rng: random.Random, log: Path) -> 
 def finish_everything(data: DataBlob, rng: random.Random, log: Path) -> None:
     """A last start that is left to run until every order is done, then stopped as a user does."""
     handler = start_handler(data.data_root, log)
+    assert wait_until(lambda: handler_is_working(data, handler.pid) or handler.poll() is not None, 60)
     done = wait_until(lambda: not data.instrument_orders.all() and not data.broker_orders.all(), 180,
                       step=0.1, tick=lambda: advance_clock(data, 61))
     code = stop_handler(data, handler)
