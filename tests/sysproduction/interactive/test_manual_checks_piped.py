@@ -137,7 +137,7 @@ def assert_clean(result: subprocess.CompletedProcess) -> None:
 @pytest.mark.parametrize("module", TOOLS)
 def test_every_tool_refuses_an_answer_it_does_not_offer_in_one_line(shared_install, module):
     # `²` passes str.isdigit() but not int(): it used to end every tool with a ValueError
-    result = run_tool(shared_install, module, ["²", "abc", "7", "-1", "0"])
+    result = run_tool(shared_install, module, ["²", "abc", "99", "-1", "0"])
     assert_clean(result)
     refusals = [line for line in result.stdout.splitlines() if "is not on the menu" in line]
     assert len(refusals) == 4, result.stdout
