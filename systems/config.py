@@ -19,6 +19,9 @@ from typing import Any
 from syscore.exceptions import BacktestConfigError
 from systems.accounts import CostSettings
 from systems.buffering import BUFFER_METHODS
+from systems.estimation.settings import SECTIONS as ESTIMATION_SECTIONS
+from systems.estimation.settings import SWITCHES as ESTIMATION_SWITCHES
+from systems.estimation.settings import EstimationSettings, parse_estimation
 from systems.rawdata import RawData, VolSettings
 
 MODES = ("compatible", "corrected")
@@ -45,7 +48,10 @@ TOP_LEVEL_KEYS: dict[str, str] = {
     "vol_normalise_currency_costs": "deflate costs by vol relative to the last day (default true)",
     "multiply_roll_costs_by": "share of the average position rolled at each roll (default 0.5)",
     "mode": "compatible (default, the reference numbers) or corrected",
+    "rule_variations": "rules each instrument combines when weights are estimated (default: all)",
 }
+TOP_LEVEL_KEYS.update({k: "estimate this parameter (default false)" for k in ESTIMATION_SWITCHES})
+TOP_LEVEL_KEYS.update({k: "how to estimate it (pysystemtrade's keys)" for k in ESTIMATION_SECTIONS})
 RULE_KEYS = ("function", "data", "other_args", "forecast_scalar")
 VOL_KEYS = (
     "func", "days", "min_periods", "slow_vol_years", "proportion_of_slow_vol", "vol_abs_min",
@@ -86,6 +92,7 @@ class BacktestConfig:
     costs: CostSettings = field(default_factory=CostSettings)
     mode: str = "compatible"
     source: str = "<config>"
+    estimation: EstimationSettings = field(default_factory=EstimationSettings)
 
     @property
     def instruments(self) -> list[str]:
@@ -153,6 +160,7 @@ def parse_backtest_config(
     if raw.get("use_SR_costs", False) is not False:
         v.fail("use_SR_costs: only cash costs are supported; set use_SR_costs: false")
     corrected = chosen_mode == "corrected"
+    estimation = parse_estimation(raw, v.fail)
     costs = CostSettings(
         vol_normalise=v.boolean(raw.get("vol_normalise_currency_costs", True), "vol_normalise_currency_costs")
         and not corrected,
@@ -178,6 +186,7 @@ def parse_backtest_config(
         costs=costs,
         mode=chosen_mode,
         source=source,
+        estimation=estimation,
     )
 
 
@@ -298,8 +307,8 @@ def _parse_forecast_weights(
 ) -> dict[str, dict[str, float]]:
     given = v.mapping(raw, "forecast_weights")
     if not given:
-        equal = 1.0 / len(rules)
-        return {i: {r: equal for r in rules} for i in instruments}
+        variations = _rule_variations(v, raw, rules, instruments)
+        return {i: {r: 1.0 / len(names) for r in names} for i, names in variations.items()}
     nested = [isinstance(w, Mapping) for w in given.values()]
     if all(nested):
         missing = [i for i in instruments if i not in given]
@@ -323,6 +332,32 @@ def _parse_forecast_weights(
         out[instrument] = {
             str(r): v.number(w, f"forecast_weights.{r}", minimum=0.0) for r, w in weights.items()
         }
+    return out
+
+
+def _rule_variations(
+    v: _Validator, raw: Mapping, rules: dict[str, TradingRule], instruments: list[str]
+) -> dict[str, list[str]]:
+    """`rule_variations`: a list of rules for every instrument, or instrument -> list (default:
+    every rule). Without forecast_weights these rules are combined (equally, unless estimated)."""
+    given = raw.get("rule_variations")
+    if given is None:
+        return {i: sorted(rules) for i in instruments}
+    if isinstance(given, Mapping):
+        missing = [i for i in instruments if i not in given]
+        if missing:
+            v.fail(f"rule_variations has no rules for instrument {missing[0]}; add it or give one list")
+        per = {i: given[i] for i in instruments}
+    else:
+        per = {i: given for i in instruments}
+    out = {}
+    for instrument, names in per.items():
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            v.fail("rule_variations must be a non-empty list of rule names (or instrument -> list)")
+        unknown = [n for n in names if n not in rules]
+        if unknown:
+            v.fail(f"rule_variations names rule '{unknown[0]}' which is not in trading_rules")
+        out[instrument] = sorted(set(names))
     return out
 
 

@@ -8,7 +8,7 @@ and its P&L are computed; the portfolio account sums them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from systems.accounts import (
 from systems.buffering import buffer_edges, buffer_width, buffered_position
 from systems.config import BacktestConfig, TradingRule
 from systems.daily import Daily
+from systems.estimation.scalars import estimate_scalars, scalar_for
 from systems.forecasts import combine_forecasts, scale_and_cap
 from systems.fx import FxRates
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
@@ -62,6 +63,8 @@ class BacktestResult:
     net: Statistics
     gross: Statistics
     instrument_net: dict[str, Statistics]
+    # Estimated parameters as series (see systems.estimation); empty when all are fixed.
+    estimates: dict = field(default_factory=dict)
 
 
 def rule_forecast(rule: TradingRule, raw: RawData) -> Daily:
@@ -112,13 +115,32 @@ class _Subsystem:
     position: Daily
 
 
-def _subsystem(config: BacktestConfig, instrument: InstrumentInputs, fx: FxRates) -> _Subsystem:
-    raw = RawData(instrument, config.vol)
+def _raw_forecasts(config: BacktestConfig, raw: RawData) -> dict[str, Daily]:
+    return {name: rule_forecast(config.rules[name], raw) for name in config.rules_for(raw.instrument.code)}
+
+
+def _scalar(config: BacktestConfig, name: str, raw_forecast: Daily, scalars: dict | None) -> float | np.ndarray:
+    """The fixed scalar of a rule, or the estimated series on the raw forecast's grid (ASOF)."""
+    if scalars is None:
+        return config.rules[name].forecast_scalar
+    return scalars[name].asof(raw_forecast.start, len(raw_forecast))
+
+
+def _subsystem(
+    config: BacktestConfig,
+    instrument: InstrumentInputs,
+    fx: FxRates,
+    raw: RawData | None = None,
+    raw_forecasts: dict[str, Daily] | None = None,
+    scalars: dict[str, Daily] | None = None,
+) -> _Subsystem:
+    raw = raw or RawData(instrument, config.vol)
+    raw_forecasts = raw_forecasts or _raw_forecasts(config, raw)
     weights = config.forecast_weights[instrument.code]
     names = config.rules_for(instrument.code)
     forecasts = {
         name: scale_and_cap(
-            rule_forecast(config.rules[name], raw), config.rules[name].forecast_scalar, config.forecast_cap
+            raw_forecasts[name], _scalar(config, name, raw_forecasts[name], scalars), config.forecast_cap
         )
         for name in names
     }
@@ -152,6 +174,24 @@ def _subsystem(config: BacktestConfig, instrument: InstrumentInputs, fx: FxRates
     )
 
 
+def _estimated_subsystems(
+    config: BacktestConfig, fx: FxRates, instruments: Iterable[InstrumentInputs], estimates: dict
+) -> dict[str, _Subsystem]:
+    """Subsystems whose forecast scalars are estimated from every instrument's raw forecasts
+    (pooled across instruments, so all raw forecasts come first). `estimates` receives the
+    scalar series per rule."""
+    raws = {data.code: RawData(data, config.vol) for data in instruments}
+    raw_forecasts = {code: _raw_forecasts(config, raw) for code, raw in raws.items()}
+    rules_of = {code: config.rules_for(code) for code in raws}
+    scalars = estimate_scalars(raw_forecasts, rules_of, config.estimation.scalar)
+    estimates["forecast_scalars"] = scalars
+    out = {}
+    for code in sorted(raws):
+        per_rule = {rule: scalar_for(scalars, rule, code) for rule in rules_of[code]}
+        out[code] = _subsystem(config, raws[code].instrument, fx, raws[code], raw_forecasts[code], per_rule)
+    return out
+
+
 def run_backtest(config: BacktestConfig, inputs: BacktestInputs, today_seconds: int) -> BacktestResult:
     """Run the system on every instrument of the config (inputs must hold each of them)."""
     return run_backtest_streaming(
@@ -173,7 +213,11 @@ def run_backtest_streaming(
     finished instrument (a writer can start on it while the rest are computed).
     """
     fx = FxRates(fx_usd, config.base_currency, today_seconds)
-    subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}
+    estimates: dict = {}
+    if config.estimation.forecast_scalars:
+        subsystems = _estimated_subsystems(config, fx, instruments, estimates)
+    else:
+        subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}
     codes = config.instruments
     missing = [c for c in codes if c not in subsystems]
     if missing:
@@ -228,4 +272,5 @@ def run_backtest_streaming(
         net=statistics(curve.net_pct),
         gross=statistics(curve.gross_pct),
         instrument_net=per_instrument,
+        estimates=estimates,
     )

@@ -8,7 +8,7 @@ from syscore.ewm import alpha_from_span, ewma
 from systems.daily import Daily, align, ffill
 
 
-def scale_and_cap(raw: Daily, scalar: float, cap: float) -> Daily:
+def scale_and_cap(raw: Daily, scalar: float | np.ndarray, cap: float) -> Daily:
     """Raw forecast -> capped scaled forecast. An exact 0.0 is taken as "no forecast" (NaN)."""
     values = np.where(raw.values == 0.0, np.nan, raw.values) * scalar
     return Daily(raw.start, np.clip(values, -cap, cap))
