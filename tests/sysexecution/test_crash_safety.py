@@ -99,7 +99,7 @@ def handler_is_working(data: DataBlob, pid: int) -> bool:
 
 
 def tick(data: DataBlob, rng: random.Random) -> None:
-    advance_clock(data, rng.choice([15, 30, 45, 70]))
+    advance_clock(data, rng.choice([10, 20, 30, 45]))
 
 
 def crash_trials(data: DataBlob, trials: int, rng: random.Random, log: Path) -> Counter[str]:
@@ -120,8 +120,11 @@ def crash_trials(data: DataBlob, trials: int, rng: random.Random, log: Path) -> 
             tick(data, rng)
             if rng.random() < 0.1:
                 add_random_order(data, rng)  # an order arriving while the handler works
-        # the kill lands shortly after the clock moves: while the handler works on what that
-        # brought (fills at the broker, best orders to reprice, orders to send again)
+        # the kill lands shortly after the clock moves, while the handler works on what that
+        # brought (fills at the broker, best orders to reprice, orders to send again); if it has
+        # finished everything, a new order arrives first, so there is always work in flight
+        if not in_flight(data):
+            add_random_order(data, rng)
         tick(data, rng)
         time.sleep(rng.uniform(0, KILL_AFTER_TICK))
         assert handler.poll() is None, f"trial {trial}: the handler ended by itself:\n{log.read_text()[-3000:]}"
