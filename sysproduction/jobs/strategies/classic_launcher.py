@@ -95,6 +95,10 @@ def run_classic_system(
         )
         run_dir = _free_name(store / f"{now:{RUN_FOLDER_FORMAT}}")
         os.replace(version, run_dir)
+    except SysprodError as exc:  # a bad config, missing prices...: one line, this strategy only
+        summary.failed[strategy_name] = str(exc)
+        log.error("%s: backtest not run: %s", strategy_name, exc)
+        return summary
     finally:
         _remove_staging(staging)
     data.optimal_positions.put_all(strategy_name, positions)

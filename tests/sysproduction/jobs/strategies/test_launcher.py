@@ -161,6 +161,9 @@ def test_run_systems_runs_each_strategy_and_one_failing_does_not_stop_the_other(
     assert result.stdout.splitlines()[0].startswith("run_systems: completed with failures")
     assert "failed: bad" in result.stdout.splitlines()[0]
     assert "good: ran 1, ok" in result.stdout
+    failure = [line for line in result.stdout.splitlines() if line.startswith("    FAILED  bad: ")]
+    assert len(failure) == 1 and "SOFR" in failure[0], result.stdout  # one line naming it
+    assert "Traceback" not in result.stdout + result.stderr
     assert sorted(blob.optimal_positions.for_strategy("good")) == sorted(INSTRUMENTS)
     assert blob.optimal_positions.for_strategy("bad") == {}
     assert (blob.data_root / "backtests" / "good" / f"{evening:%Y%m%d_%H%M%S}" / "summary.json").is_file()
