@@ -17,6 +17,7 @@ transaction and is never sent to the broker.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ MAX_TRADE = 100_000  # contracts in one order typed by hand
 BREAK = "BREAK"
 ROLL_CHOICE = f"{ROLL_PSEUDO_STRATEGY} (contract position only: no strategy position changes)"
 STACKS = ("instrument", "contract", "broker")
+_STRATEGY_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 # --- rows (what the views print) -----------------------------------------------------------------
@@ -167,8 +169,10 @@ def _strategy(data: DataBlob, p: Prompter, with_roll: bool = False) -> str:
     options = _strategies(data) + ([ROLL_CHOICE] if with_roll else [])
     if not options:
         name = p.ask("strategy name (none configured in strategy_list)")
-        if not name:
-            raise DataValidationError("no strategy given; name one (or configure strategy_list)")
+        if not _STRATEGY_NAME.fullmatch(name):
+            raise DataValidationError(
+                f"strategy name '{name}' is not allowed: use letters, digits and _ (or configure strategy_list)"
+            )
         return name
     chosen = p.choose("strategy (number or name)", options, allow_empty=False)
     assert chosen is not None

@@ -135,10 +135,11 @@ def test_a_lock_is_cleared_only_when_confirmed_and_mistakes_are_one_line(data):
     data.instrument_locks.lock("CORN", "position break: CORN 20240900 book 1 vs broker 0", data.clock.now())
     # the input ends in the middle of a question: the tool leaves cleanly
     out = ok(run_tool(data.data_root, ["8", "1", "N", "8", "CORN", "Y", "8", "5", "classic", "nope",
-                                       "5", "classic"]))
+                                       "5", "a/b", "5", "classic"]))
     assert "lock kept" in out and "locks the instrument again on its next pass" in out
     assert "After: CORN unlocked" in out and not data.instrument_locks.is_locked("CORN")
     assert "no instrument is locked" in out
     assert "error: no instrument 'NOPE' with prices here" in out
+    assert "error: strategy name 'a/b' is not allowed: use letters, digits and _" in out
     assert data.instrument_orders.all() == []
     assert out.rstrip().endswith("instrument code:")
