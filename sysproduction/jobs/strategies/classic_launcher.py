@@ -32,6 +32,7 @@ from syscore.job_summary import JobSummary
 from sysobjects.optimal_positions import BufferedOptimalPosition
 from sysproduction.backtests.results import results_dir, versions_dir
 from sysproduction.backtests.run import run_to_directory
+from sysproduction.control.paths import backtest_store_path
 from systems.data import stream_blob_inputs
 from systems.engine import BacktestResult
 from systems.inputs import FxInputs, InstrumentInputs
@@ -43,13 +44,12 @@ log = logging.getLogger(__name__)
 
 RUN_FOLDER_FORMAT = "%Y%m%d_%H%M%S"
 POSITIONS_FILE = "optimal_positions.json"
-DEFAULT_STORE = "backtests"
 
 
 def backtest_store(data: DataBlob) -> Path:
-    """`backtest_store_path` from config, else <data_root>/backtests."""
-    configured = data.config["backtest_store_path"]
-    return Path(configured).expanduser() if configured else data.data_root / DEFAULT_STORE
+    """`backtest_store_path` from config, else <data_root>/backtests (the one rule, shared with
+    the cleaners and backups)."""
+    return backtest_store_path(data)
 
 
 def run_classic_system(
