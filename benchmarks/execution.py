@@ -12,6 +12,7 @@ has filled and moved to the historic store, then checks the book against the bro
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +68,7 @@ def step_setup(root: str, queue) -> None:
 
 def step_execute(root: str, queue) -> None:
     from sysexecution import stack_handler
+    from sysobjects.multiple_prices_update import current_contracts
     from sysobjects.orders import InstrumentOrder, OrderState
 
     blob = _blob(Path(root), TRADING_TIME)
@@ -77,12 +79,12 @@ def step_execute(root: str, queue) -> None:
     # execution), and the broker's account is opened.
     began = time.perf_counter()
     for code in instruments:
-        blob.broker.quote(code, blob.broker.trading_contracts(code)[0])
+        blob.broker.quote(code, current_contracts(blob.multiple_prices.get(code))["PRICE"])
     blob.broker.positions()
     warm_up = time.perf_counter() - began
     timings = dict.fromkeys(STEPS, 0.0)
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     expected: dict[str, int] = {}
     for index in range(ORDERS_PER_INSTRUMENT):
         for number, code in enumerate(instruments):
@@ -99,7 +101,7 @@ def step_execute(root: str, queue) -> None:
             summary = getattr(stack_handler, name)(blob)
             timings[name] += time.perf_counter() - began
             assert not summary.failed, str(summary)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     done = blob.historic_orders.instrument_orders()
     orders = ORDERS_PER_INSTRUMENT * INSTRUMENTS
@@ -112,7 +114,7 @@ def step_execute(root: str, queue) -> None:
         f"{name} {seconds:.2f} s" for name, seconds in timings.items())
     queue.put({"step": f"{orders:,} orders across {INSTRUMENTS} instruments, creation to completed fills",
                "seconds": elapsed, "orders_per_second": orders / elapsed, "peak_mb": peak_mb(),
-               "detail": detail, "warm_up": warm_up})
+               "detail": detail, "warm_up": warm_up, "cpu": cpu, "load": os.getloadavg()[0]})
 
 
 def main() -> None:
@@ -125,6 +127,8 @@ def main() -> None:
         print(f"simulated market's price paths generated before timing: {result['warm_up']:.2f} s")
         print(f"{result['step']}: {result['seconds']:.2f} s = {result['orders_per_second']:.0f} orders/second, "
               f"peak {result['peak_mb']:.0f} MB  [{result['detail']}]")
+        print(f"CPU time of that process: {result['cpu']:.2f} s ({1000 / result['cpu']:.0f} orders per CPU second); "
+              f"load average when it ended: {result['load']:.2f}")
 
 
 if __name__ == "__main__":

@@ -197,10 +197,14 @@ class SimBroker:
             if partial is not None:
                 sim["fill_cap"] = partial_fault_cap(request.quantity, partial.fraction)
                 sim["partial_fault"] = partial.id
-        self._docs.put(ORDERS, self._order_key(order_id), self._to_doc(order, sim))
+        doc = self._to_doc(order, sim)
         if order.status.is_open:
-            return self._work(order_id, now)
-        return order
+            # what can fill now is filled before the order is first stored: no other process
+            # knows the order yet, so this is the same as storing it and then working it, in one
+            # write instead of three
+            doc = self._filled_doc(doc, now) or doc
+        self._docs.put(ORDERS, self._order_key(order_id), doc)
+        return BrokerOrder.from_dict(doc)
 
     def _check_request(self, request: OrderRequest) -> None:
         if not isinstance(request.quantity, int) or request.quantity == 0:

@@ -18,8 +18,8 @@ Each pass, in this order:
    send it; record the broker's id. An order the broker rejects is cancelled (its limits given
    back); after `MAX_REJECTIONS` rejections the contract order itself is cancelled.
 
-The contract order is claimed (compare-and-set on `locked_by`) while its broker order is made,
-so another process can never make a second one at the same time.
+Storing a record is one transaction that refuses a contract order that is finished, claimed by
+another process, or already has a broker order working, so two processes can never both make one.
 """
 
 from __future__ import annotations
@@ -208,33 +208,25 @@ def _new_broker_order(
     quote = _order_quote(quotes, order.instrument_code, legs)
     place = algos.place(algo, quantity, quote, order.limit_price)
 
-    def claim(current: ContractOrder) -> ContractOrder | None:
-        if current.locked_by is not None or current.is_finished:
-            return None
-        return replace(current, locked_by=me, algo=algo)
-
-    if data.contract_orders.modify(order.order_id, claim) is None:
-        return  # another process has it
-    try:
-        prices = place.prices
-        record = BrokerOrderRecord(
-            order.strategy_name, order.instrument_code, legs, order.order_id,
-            order_type=place.order_type, limit_price=place.limit_price, algo=algo,
-            algo_comment=place.comment + (f"; {limited.reason}" if limited.reason else ""),
-            side_price=None if prices is None else prices.side_price,
-            mid_price=None if prices is None else prices.mid_price,
-            offside_price=None if prices is None else prices.offside_price,
-            roll_order=order.roll_order, locked_by=me, created_datetime=now,
-        )
-        record_id = data.contract_orders.add_broker_order(order.order_id, record, now)
-        if record_id is None:
-            return
-        data.trade_limits.record(str(record_id), order.strategy_name, order.instrument_code,
-                                 abs(quantity) * per_unit, now)
-        record = replace(record, order_id=record_id, parent_id=order.order_id, locked_by=None)
-        _send(data, record, summary, now)
-    finally:
-        data.contract_orders.release(order.order_id, me)
+    prices = place.prices
+    record = BrokerOrderRecord(
+        order.strategy_name, order.instrument_code, legs, order.order_id,
+        order_type=place.order_type, limit_price=place.limit_price, algo=algo,
+        algo_comment=place.comment + (f"; {limited.reason}" if limited.reason else ""),
+        side_price=None if prices is None else prices.side_price,
+        mid_price=None if prices is None else prices.mid_price,
+        offside_price=None if prices is None else prices.offside_price,
+        roll_order=order.roll_order, locked_by=me, created_datetime=now,
+    )
+    # One transaction stores the record under the contract order, refusing when the contract order
+    # is finished, claimed by another process, or already has a broker order working: so two
+    # makers can never both make one, and nothing is sent before it is stored.
+    record_id = data.contract_orders.add_broker_order(order.order_id, record, now)
+    if record_id is None:
+        return
+    data.trade_limits.record(str(record_id), order.strategy_name, order.instrument_code,
+                             abs(quantity) * per_unit, now)
+    _send(data, replace(record, order_id=record_id, parent_id=order.order_id, locked_by=None), summary, now)
 
 
 def _request(record: BrokerOrderRecord) -> OrderRequest:
