@@ -56,27 +56,8 @@ _HELD_LOGGED: dict[int, str] = {}
 
 
 def claimant() -> str:
-    """Who this process is when it claims an order."""
+    """Who this process is when it stores a broker order (the stacks' `locked_by`)."""
     return f"{CLAIM_PREFIX}{os.getpid()}"
-
-
-def _claimant_is_dead(locked_by: str) -> bool:
-    """A claim left by a stack handler process that no longer exists (killed mid-pass)."""
-    if not locked_by.startswith(CLAIM_PREFIX):
-        return False
-    try:
-        pid = int(locked_by[len(CLAIM_PREFIX):])
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def best_settings(data: DataBlob) -> BestSettings:
@@ -111,11 +92,7 @@ def create_broker_orders_from_contract_orders(data: DataBlob) -> JobSummary:
         item = _item(order)
         with summary.isolated(item, "broker order"):
             if order.locked_by is not None and order.locked_by != me:
-                if not _claimant_is_dead(order.locked_by):
-                    continue
-                data.contract_orders.force_release(order.order_id)
-                log.warning("%s: claim of dead %s released", item, order.locked_by, extra=_log_extra(order))
-                order = replace(order, locked_by=None)
+                continue  # another process is working on it (a stale claim is cleared by hand)
             why_not = _why_no_new_order(order, records_by_parent.get(order.order_id, []))
             if why_not is not None:
                 if why_not == "rejected":
