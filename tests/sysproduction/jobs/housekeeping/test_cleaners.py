@@ -57,7 +57,21 @@ os.write(1, f"wrote {n}\\n".encode())
 """
 
 
+def _can_cut_in_place(folder: Path) -> bool:
+    probe = folder / "probe.txt"
+    probe.write_text("x\n" * 100_000)
+    try:
+        cleaners.cut_to_last_lines(probe, 10)
+        return True
+    except cleaners.CannotCutInPlace:
+        return False
+    finally:
+        probe.unlink()
+
+
 def test_an_echo_file_is_cut_while_a_process_appends_to_it_losing_no_line(tmp_path):
+    if not _can_cut_in_place(tmp_path):
+        pytest.skip("the file system of the temp folder cannot remove a file's head in place (tmpfs?)")
     data = blob(tmp_path)
     echos = data.data_root / "echos"
     echos.mkdir()
