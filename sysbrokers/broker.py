@@ -1,7 +1,7 @@
 """The broker protocol: everything the production jobs ask of a broker, and nothing more.
 
 Two implementations stand behind it: the simulated broker (`sysbrokers.sim`, the embedded default,
-used by the sandbox and every test) and Interactive Brokers (`sysbrokers.IB`). Jobs only ever talk
+used by the sandbox and every test) and Interactive Brokers (`sysbrokers.ib`). Jobs only ever talk
 to this protocol, so a job that works against the simulated broker works against IB.
 
 Conventions (DESIGN §7): datetimes are timezone-naive UTC; contract ids are `YYYYMMDD` strings

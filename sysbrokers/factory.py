@@ -4,7 +4,8 @@ There is no default broker: an installation chooses one when it is made (`syspro
 --broker sim|ib`). `broker: sim` is the simulated broker on the synthetic market
 (`sim_market: synthetic`, from `sim_seed` and `sim_history_start`) or on a replayed real dataset
 (`sim_market: replay`, from `sim_replay_source`). Markets are kept per process, so every blob of
-one installation shares the generated (or loaded) prices.
+one installation shares the generated (or loaded) prices. `broker: ib` is Interactive Brokers
+(`sysbrokers.ib`, the `sysprod[ib]` extra) on the gateway `ib_ipaddress`/`ib_port`.
 """
 
 from __future__ import annotations
@@ -115,7 +116,14 @@ def sim_broker_from_blob(blob: DataBlob) -> Broker:
     return SimBroker(blob.documents, market, blob.clock, settings)
 
 
-_BUILDERS = {"sim": sim_broker_from_blob}
+def ib_broker_from_blob(blob: DataBlob) -> Broker:
+    """Interactive Brokers through ib_async (sysbrokers/ib; docs/brokers.md)."""
+    from sysbrokers.ib.build import ib_broker_from_blob as build
+
+    return build(blob)
+
+
+_BUILDERS = {"sim": sim_broker_from_blob, "ib": ib_broker_from_blob}
 
 
 def broker_from_blob(blob: DataBlob) -> Broker:

@@ -90,7 +90,7 @@ METHODS: dict[str, str] = {
        for name in ("costs_report", "liquidity_report", "status_report", "roll_report",
                     "daily_pandl_report", "reconcile_report", "trade_report")},
     "clear_stale_processes": "sysproduction.jobs.housekeeping.startup:clear_stale_processes",
-    "clear_broker_client_ids": "sysbrokers.IB.client_ids:clear_client_ids",
+    "clear_broker_client_ids": "sysbrokers.ib.client_ids:clear_client_ids",
 }
 
 # The job each strategy method of these processes runs, with the strategy's name and settings.

@@ -58,7 +58,7 @@ def test_interactive_controls_clear_client_ids_and_bad_choice(tmp_path):
     out = _tool(root, "sysproduction.interactive_controls", "9\n6\n0\n")
     assert out.returncode == 0
     assert "choose a number from 0 to 7" in out.stdout
-    assert "clearing broker client ids is not available in this version" in out.stdout
+    assert "no IB client ids recorded" in out.stdout  # sysbrokers.ib.client_ids
 
 
 def test_a_process_is_chosen_the_same_way_in_every_option(tmp_path):

@@ -119,7 +119,7 @@ AVAILABLE = {  # (process, method) pairs whose jobs are part of this version
     *(("run_daily_prices_updates", m) for m in PRICE_METHODS),
     *(("run_backups", m) for m in ("backup_arctic_to_csv", "backup_files", "backup_mongo_data_as_dump")),
     *(("run_cleaners", m) for m in ("clean_backtest_states", "clean_echo_files", "clean_log_files")),
-    ("startup", "clear_stale_processes"),
+    ("startup", "clear_stale_processes"), ("startup", "clear_broker_client_ids"),
     ("run_capital_update", "update_total_capital"), ("run_capital_update", "strategy_allocation"),
     ("run_systems", "my_strategy"),
 }

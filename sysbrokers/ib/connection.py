@@ -1,0 +1,228 @@
+"""One ib_async connection per process and installation: client id, reconnect with back-off,
+recovery from the gateway's nightly restart and from a silent disconnect, and IB's errors turned
+into the broker protocol's (`BrokerError`, `BrokerNoData`).
+
+The protocol is synchronous, so every call goes through ib_async's sync API (it runs its own
+event loop until the answer arrives). A request that times out is taken as a silent disconnect:
+the socket is closed, the connection made again and the request sent once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import datetime as dt
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ib_async import IB
+from ib_async.wrapper import RequestError
+
+from sysbrokers.ib.client_ids import ClientIdTracker
+from syscore.exceptions import BrokerError, BrokerNoData
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# IB error codes (https://ibkrcampus.com/campus/ibkr-api-page/twsapi-doc/#api-error-codes)
+NO_SECURITY = 200  # no security definition has been found for the request
+HISTORICAL_DATA_ERROR = 162  # a pacing violation, or "HMDS query returned no data"
+CLIENT_ID_IN_USE = 326
+CONNECTIVITY_LOST = 1100
+CONNECTIVITY_RESTORED_DATA_LOST = 1101
+CONNECTIVITY_RESTORED = 1102
+
+
+@dataclass(frozen=True)
+class IBSettings:
+    """Where the gateway is and how patiently to talk to it (config keys ib_*, broker_account)."""
+
+    host: str = "127.0.0.1"
+    port: int = 4001
+    id_offset: int = 100
+    account: str = ""
+    connect_timeout: float = 10.0
+    request_timeout: float = 30.0
+    reconnect_attempts: int = 6  # 1+2+4+8+16+32 s: longer than a gateway restart
+    backoff_seconds: float = 1.0  # doubles after each failed attempt
+    pacing_retries: int = 3
+    pacing_backoff_seconds: float = 15.0  # IB asks for a pause after a pacing violation
+    history_requests_per_window: int = 50  # IB allows 60 historical requests per 10 minutes
+    history_window_seconds: float = 600.0
+
+
+class IBConnection:
+    """The process's connection to one gateway for one installation (see the module docstring)."""
+
+    def __init__(self, settings: IBSettings, tracker: ClientIdTracker, process: str,
+                 now: Callable[[], dt.datetime] = dt.datetime.utcnow):
+        self.settings = settings
+        self.tracker = tracker
+        self.process = process
+        self._now = now
+        self.ib = IB()
+        self.ib.RaiseRequestErrors = True
+        self.ib.RequestTimeout = settings.request_timeout
+        self.ib.errorEvent += self._on_error
+        self.client_id: int | None = None
+        self.servers_connected = True  # False between IB's 1100 and 1101/1102
+        self.reconnects = 0
+        self.last_error = ""
+        self.on_reconnect: list[Callable[[], None]] = []
+        self._history_times: deque[float] = deque()
+        self._closed = False
+        atexit.register(self.close)
+
+    # --- connection -----------------------------------------------------------------------------
+    def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
+        if code == CONNECTIVITY_LOST:
+            self.servers_connected = False
+        elif code in (CONNECTIVITY_RESTORED, CONNECTIVITY_RESTORED_DATA_LOST):
+            self.servers_connected = True
+        if code not in (2104, 2106, 2158, 2107, 2108, 2119):  # "market data farm is OK" notices
+            self.last_error = f"{code}: {message}"
+
+    @property
+    def where(self) -> str:
+        return f"IB Gateway/TWS at {self.settings.host}:{self.settings.port}"
+
+    def _connect_once(self) -> None:
+        tried: set[int] = set()
+        while True:
+            client_id = self.tracker.acquire(self.process, self._now(), exclude=tried)
+            self.last_error = ""
+            try:
+                self.ib.connect(self.settings.host, self.settings.port, clientId=client_id,
+                                timeout=self.settings.connect_timeout, account=self.settings.account)
+            except BaseException:
+                self.tracker.release(client_id)
+                if self.last_error.startswith(f"{CLIENT_ID_IN_USE}:") and len(tried) < 20:
+                    tried.add(client_id)  # used by something outside our tracker
+                    continue
+                raise
+            self.client_id = client_id
+            accounts = self.ib.client.getAccounts()
+            if self.settings.account and self.settings.account not in accounts:
+                self.disconnect()
+                raise BrokerError(
+                    f"broker_account {self.settings.account} is not an account of the {self.where} "
+                    f"(it manages {', '.join(accounts)}); fix broker_account in the private config"
+                )
+            return
+
+    def connect(self) -> None:
+        """Connect, retrying with back-off (a restarting gateway refuses for a minute or so)."""
+        delay = self.settings.backoff_seconds
+        problem = ""
+        for attempt in range(self.settings.reconnect_attempts):
+            try:
+                self._connect_once()
+                log.info("connected to %s as client id %s", self.where, self.client_id)
+                return
+            except BrokerError:
+                raise
+            except (OSError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+                problem = str(exc) or type(exc).__name__
+            if attempt + 1 < self.settings.reconnect_attempts:
+                time.sleep(delay)
+                delay *= 2
+        raise BrokerError(
+            f"cannot connect to the {self.where} ({problem}); is it running, with the API enabled "
+            "on that port (ib_port) and 127.0.0.1 a trusted IP?"
+        )
+
+    def ensure_connected(self) -> IB:
+        if self._closed:
+            raise BrokerError(f"the connection to the {self.where} was closed")
+        if not self.ib.isConnected():
+            again = self.client_id is not None
+            self._drop()
+            self.connect()
+            if again:
+                self.reconnects += 1
+                for hook in self.on_reconnect:
+                    hook()
+        return self.ib
+
+    def _drop(self) -> None:
+        if self.client_id is not None:
+            self.tracker.release(self.client_id)
+            self.client_id = None
+        self.ib.disconnect()
+
+    def disconnect(self) -> None:
+        self._drop()
+
+    def close(self) -> None:
+        """Disconnect and give the client id back (also run at process exit)."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._drop()
+            except Exception:  # at exit the store may be gone; startup clears what is left
+                log.debug("closing the IB connection", exc_info=True)
+
+    # --- requests -------------------------------------------------------------------------------
+    def call(self, what: str, request: Callable[[IB], T], *, history: bool = False) -> T:
+        """Run one request: errors become BrokerError/BrokerNoData naming `what`; a timeout is a
+        silent disconnect (reconnect and send again, once); a pacing violation waits and retries."""
+        silent_retry = True
+        pacing_left = self.settings.pacing_retries
+        pause = self.settings.pacing_backoff_seconds
+        while True:
+            ib = self.ensure_connected()
+            if not self.servers_connected:
+                ib.sleep(min(2.0, self.settings.request_timeout))
+                if not self.servers_connected:
+                    raise BrokerError(f"{what}: the {self.where} has lost its connection to IB (error 1100); try again later")
+            if history:
+                self._pace()
+            try:
+                return request(ib)
+            except RequestError as exc:
+                message = exc.message
+                if exc.code == HISTORICAL_DATA_ERROR and "pacing" in message.lower() and pacing_left > 0:
+                    pacing_left -= 1
+                    log.warning("%s: IB pacing violation; waiting %.1f s", what, pause)
+                    ib.sleep(pause)
+                    pause *= 2
+                    continue
+                if exc.code in (NO_SECURITY, HISTORICAL_DATA_ERROR):
+                    raise BrokerNoData(f"{what}: IB has no data ({exc.code}: {message})") from None
+                raise BrokerError(f"{what}: IB error {exc.code}: {message}") from None
+            except (asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+                if silent_retry:
+                    silent_retry = False
+                    log.warning("%s: no answer from the %s (%r); reconnecting", what, self.where, exc)
+                    self._drop()
+                    continue
+                raise BrokerError(f"{what}: no answer from the {self.where}; check the gateway") from None
+
+    def _pace(self) -> None:
+        """Keep under IB's historical data limit (requests per rolling window)."""
+        window = self.settings.history_window_seconds
+        now = time.monotonic()
+        times = self._history_times
+        while times and now - times[0] > window:
+            times.popleft()
+        if len(times) >= self.settings.history_requests_per_window:
+            wait = window - (now - times[0])
+            log.info("pacing IB historical requests: waiting %.0f s", wait)
+            self.ib.sleep(max(wait, 0.0))
+            times.popleft()
+        times.append(time.monotonic())
+
+
+_CONNECTIONS: dict[tuple[Any, ...], IBConnection] = {}
+
+
+def shared_connection(key: tuple[Any, ...], make: Callable[[], IBConnection]) -> IBConnection:
+    """One connection per process for each (gateway, installation)."""
+    connection = _CONNECTIONS.get(key)
+    if connection is None or connection._closed:
+        connection = _CONNECTIONS[key] = make()
+    return connection
