@@ -143,3 +143,16 @@ def test_a_lock_is_cleared_only_when_confirmed_and_mistakes_are_one_line(data):
     assert "error: strategy name 'a/b' is not allowed: use letters, digits and _" in out
     assert data.instrument_orders.all() == []
     assert out.rstrip().endswith("instrument code:")
+
+
+def test_a_stale_claim_holds_an_order_until_cleared_by_hand(data):
+    oid = data.instrument_orders.add(InstrumentOrder("classic", "BUND", 1, "market", None, None), data.clock.now())
+    assert data.instrument_orders.claim(oid, "stack_handler:999999")  # its process died holding it
+    run_steps(data)
+    assert data.instrument_orders.get(oid).state is OrderState.NEW  # nobody touches a claimed order
+    out = ok(run_tool(data.data_root, ["10", "1", "N", "10", "1", "Y", "10", "0"]))
+    assert f"instrument order {oid} (BUND) claimed by stack_handler:999999" in out
+    assert "claim kept" in out and f"After: instrument order {oid} unclaimed" in out
+    assert "no order is claimed" in out
+    run_steps(data)
+    assert data.strategy_positions.all() == {("classic", "BUND"): 1}
