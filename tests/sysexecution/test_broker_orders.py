@@ -10,6 +10,7 @@ import pytest
 from sysbrokers.broker import OrderLeg, OrderRequest, OrderType
 from sysexecution.stack_handler import create_broker_orders_from_contract_orders
 from sysobjects.orders import BrokerOrderRecord, ContractLeg, OrderState
+from sysobjects.roll_state import RollState
 from sysobjects.trade_limits import TradeLimit
 from tests.sysexecution.execution_helpers import (
     add_order,
@@ -192,3 +193,27 @@ def test_an_unsent_record_whose_contract_order_was_cancelled_is_never_sent(blob)
     }
     assert blob.broker_orders.get(record_id).state is OrderState.CANCELLED
     assert sim_orders_by_reference(blob) == {}
+
+
+def test_a_force_roll_is_one_calendar_spread_worked_by_best(blob):
+    add_order(blob, "GOLD", 3)
+    run_pass(blob)
+    ((_, priced),) = blob.contract_positions.all()
+    blob.roll_states.set("GOLD", RollState.FORCE, blob.clock.now(), "test")
+    run_pass(blob, ("generate_force_roll_orders",))
+    run_pass(blob)
+    (record,) = blob.broker_orders.working()
+    forward = next(leg.contract_id for leg in record.legs if leg.contract_id != priced)
+    assert {leg.contract_id: leg.trade for leg in record.legs} == {priced: -3, forward: 3}
+    near, far = (blob.broker.quote("GOLD", c) for c in (priced, forward))
+    # sent as -3 of the spread (+1 priced, -1 forward); a sell waits at the spread's ask, which is
+    # the priced contract's ask less the forward's bid
+    assert record.trade == -3
+    assert record.order_type == "limit" and record.limit_price == pytest.approx(near.ask - far.bid)
+    assert (sim_orders_by_reference(blob)[str(record.order_id)], record.roll_order) == (1, True)
+
+    blob.clock.advance(dt.timedelta(minutes=6))
+    run_pass(blob)
+    assert blob.contract_positions.all() == {("GOLD", forward): 3}
+    assert blob.strategy_positions.get("classic", "GOLD") == 3  # a roll never changes it
+    assert {(p.instrument_code, p.contract_id): p.position for p in blob.broker.positions()} == {("GOLD", forward): 3}
