@@ -4,7 +4,8 @@ together), or in one strategy's instrument, over a rolling window of N days.
 A limit counts absolute contracts: a buy of 3 and a sell of 2 use 5. A calendar spread uses each
 leg (one spread of a roll is 2 contracts), as pysystemtrade counts an order's total absolute
 quantity. Trades count from when they are sent; an order the broker rejects, or the unfilled part
-of a cancelled one, gives its contracts back.
+of one cancelled when the stack handler stops, gives its contracts back (an order the broker
+cancels part-filled keeps counting what it was sent with: a limit errs on the side of less).
 
 An order beyond a limit is cut back to what every limit that applies still allows, never grown or
 reversed; when nothing is left it is held, with the reason. Instruments and strategies without a

@@ -4,7 +4,7 @@ Limits are set and cleared by `sysprod control trade-limit` (one document per in
 strategy or all, and period; setting one again replaces it). The stack handler asks `allowed`
 before it sends an order, then `record`s the contracts it sends under the broker order's id (a
 put by key, so recording the same order twice, e.g. after a restart, counts it once) and
-`release`s what an order did not use (rejected, or cancelled part-filled). The rules are pure, in
+`release`s what an order did not use (rejected, or cancelled part-filled at stop). The rules are pure, in
 `sysobjects.trade_limits`.
 """
 
