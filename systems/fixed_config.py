@@ -15,17 +15,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from systems.config import BacktestConfig
+from systems.estimation.settings import SWITCHES as ESTIMATION_SWITCHES
 
 PARAMETERS = "parameters"  # the key of the used values in summary.json
+
+
+class NotFixable(ValueError):
+    """The used values cannot be written as one fixed config."""
+
+
 USED_KEYS = (
     "forecast_scalars", "forecast_weights", "forecast_div_multiplier", "instrument_weights",
     "instrument_div_multiplier", "notional_trading_capital",
 )
 
 
-def used_parameters(config: BacktestConfig) -> dict[str, Any]:
-    """The values a run of `config` used, as plain JSON-able values."""
-    return {
+def used_parameters(config: BacktestConfig, estimates: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The values a run of `config` used, as plain JSON-able values. Parameters the run
+    estimated (`BacktestResult.estimates`) are listed under `estimated`: their values vary over
+    time, and `fixed_config` refuses to pick one until it is taught how."""
+    used = {
         "forecast_scalars": {name: rule.forecast_scalar for name, rule in sorted(config.rules.items())},
         "forecast_weights": {i: dict(sorted(w.items())) for i, w in sorted(config.forecast_weights.items())},
         "forecast_div_multiplier": dict(sorted(config.fdm.items())),
@@ -33,6 +42,9 @@ def used_parameters(config: BacktestConfig) -> dict[str, Any]:
         "instrument_div_multiplier": config.idm,
         "notional_trading_capital": config.capital,
     }
+    if estimates:
+        used["estimated"] = sorted(estimates)
+    return used
 
 
 def config_as_run(raw: Mapping[str, Any], config: BacktestConfig) -> dict[str, Any]:
@@ -59,7 +71,15 @@ def fixed_config(raw: Mapping[str, Any], used: Mapping[str, Any]) -> dict[str, A
     missing = [key for key in USED_KEYS if key not in used]
     if missing:
         raise KeyError(", ".join(missing))
+    if used.get("estimated"):
+        raise NotFixable(
+            f"the run estimated {', '.join(used['estimated'])}; this version writes fixed values only "
+            "for runs whose parameters were all given"
+        )
     out = copy.deepcopy(dict(raw))
+    for switch in ESTIMATION_SWITCHES:  # every parameter is given: nothing is estimated
+        if switch in out:
+            out[switch] = False
     rules = {}
     for name, spec in (out.get("trading_rules") or {}).items():
         spec = {"function": spec} if isinstance(spec, str) else dict(spec)

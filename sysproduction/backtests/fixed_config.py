@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from syscore.exceptions import MissingData
+from syscore.exceptions import MissingData, SysprodError
 from syscore.fileio import atomic_write_text
 from sysproduction.backtests.results import CONFIG_COPY, SUMMARY, results_dir
 from systems.config import BacktestConfig, parse_backtest_config
-from systems.fixed_config import PARAMETERS, USED_KEYS, fixed_config
+from systems.fixed_config import PARAMETERS, USED_KEYS, NotFixable, fixed_config
 
 HEADER = (
     "# Every parameter fixed to the value the run in {out} used (forecast scalars, forecast\n"
@@ -40,7 +40,10 @@ def export_fixed_config(out: Path, target: Path) -> BacktestConfig:
             f"{CONFIG_COPY}); re-run it with this version of sysprod backtest run"
         )
     raw = yaml.safe_load(copy_path.read_text())
-    fixed = fixed_config(raw, used)
+    try:
+        fixed = fixed_config(raw, used)
+    except NotFixable as exc:
+        raise SysprodError(f"{out}: {exc}; give the values by hand in a copy of {copy_path}") from None
     config = parse_backtest_config(fixed, str(target), base_dir=Path(target).parent)
     atomic_write_text(Path(target), HEADER.format(out=out) + yaml.safe_dump(fixed, sort_keys=False))
     return config

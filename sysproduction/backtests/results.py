@@ -96,7 +96,7 @@ def summary_of(result: BacktestResult, seconds: float, config: BacktestConfig | 
         "seconds": round(seconds, 3),
     }
     if config is not None:
-        summary[PARAMETERS] = used_parameters(config)
+        summary[PARAMETERS] = used_parameters(config, result.estimates)
     return summary
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from systems.config import parse_backtest_config
-from systems.fixed_config import config_as_run, fixed_config, used_parameters
+from systems.fixed_config import NotFixable, config_as_run, fixed_config, used_parameters
 from tests.systems.synthetic import INSTRUMENTS, write_config
 
 SYSPROD = str(Path(sys.executable).with_name("sysprod"))
@@ -66,6 +66,16 @@ def test_fixed_config_writes_every_parameter_and_keeps_the_rest():
     assert config.fdm == {"AAA": 1.2, "BBB": 1.35} and config.rules["carry"].forecast_scalar == 30.0
 
 
+def test_estimated_parameters_are_not_written_as_fixed_and_switches_are_turned_off():
+    config = parse_backtest_config(RAW)
+    used = used_parameters(config, {"forecast_weight_tables": {"AAA": None}})
+    assert used["estimated"] == ["forecast_weight_tables"]
+    with pytest.raises(NotFixable, match="the run estimated forecast_weight_tables"):
+        fixed_config(RAW, used)
+    fixed = fixed_config({**RAW, "use_forecast_scale_estimates": True}, used_parameters(config))
+    assert fixed["use_forecast_scale_estimates"] is False
+
+
 def test_config_as_run_keeps_the_run_instruments_and_capital():
     config = parse_backtest_config({**RAW, "forecast_div_multiplier": {"AAA": 1.1, "BBB": 1.3}})
     config = config.with_instruments(["BBB"])
@@ -104,6 +114,11 @@ def test_running_the_exported_config_gives_the_same_positions(tmp_path, syntheti
     (lambda folder: folder.mkdir(), "no summary.json; give the folder of a backtest run"),
     (lambda folder: (folder.mkdir(), (folder / "summary.json").write_text('{"sharpe": 0.5}')),
      "the run did not record its parameters and config"),
+    (lambda folder: (folder.mkdir(), (folder / "config.yaml").write_text(yaml.safe_dump(RAW)),
+                     (folder / "summary.json").write_text(json.dumps({"parameters": {
+                         **used_parameters(parse_backtest_config(RAW)), "estimated": ["forecast_weight_tables"]}}))),
+     "the run estimated forecast_weight_tables; this version writes fixed values only for runs whose "
+     "parameters were all given; give the values by hand in a copy of"),
 ])
 def test_a_folder_that_is_not_a_recorded_run_is_one_line(tmp_path, make, message):
     make(tmp_path / "old")
