@@ -50,8 +50,8 @@ def _users_own_function(key: str, value: Any) -> bool:
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "timeseries_store": ("parquet",),
-    "document_store": ("sqlite",),
+    "timeseries_store": ("parquet", "arctic"),
+    "document_store": ("sqlite", "mongo"),
     "broker": ("sim", "ib"),
     "clock": ("wall", "simulated"),
     "sim_market": ("synthetic", "replay"),
@@ -77,6 +77,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "backup_generations": (1, None, True),
     "auto_roll_volume_ratio": (0, None, False),
     "ib_port": (1, 65535, True),
+    "mongo_port": (1, 65535, True),
     "ib_idoffset": (0, None, True),
     "sim_seed": (0, 2**32 - 1, True),
     "sim_initial_cash": (0, None, True),

@@ -107,10 +107,18 @@ class DataBlob:
     # --- stores -----------------------------------------------------------------------------
     @cached_property
     def timeseries(self) -> TimeSeriesStore:
+        if self.config["timeseries_store"] == "arctic":
+            from sysdata.stores.arctic_timeseries import arctic_store_for
+
+            return arctic_store_for(self.config, self.data_root, self.documents)
         return ParquetTimeSeriesStore(self.data_root, fsync=self.config["fsync_writes"])
 
     @cached_property
     def documents(self) -> DocumentStore:
+        if self.config["document_store"] == "mongo":
+            from sysdata.stores.mongo_documents import connect_mongo
+
+            return connect_mongo(self.config)
         return SqliteDocumentStore(
             self.data_root / SQLITE_FILE, self.config["sqlite_busy_timeout_seconds"]
         )

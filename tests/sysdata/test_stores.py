@@ -1,4 +1,5 @@
-"""Store contract tests: Parquet time series and the SQLite document store."""
+"""Store contract tests: Parquet time series, and the document store on every backend (SQLite,
+MongoDB through mongomock in-process, MongoDB over TCP to a real jongodb server on loopback)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,50 @@ import pytest
 from syscore.exceptions import DataValidationError, MissingData
 from sysdata.stores.documents import SqliteDocumentStore
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
+from tests.servers import fresh_db_name, jongodb_server
+
+DOC_BACKENDS = ["sqlite", "mongomock", "jongodb"]
+
+
+@pytest.fixture(scope="module")
+def jongodb_url():
+    with jongodb_server() as url:
+        yield url
+
+
+def open_store(spec: tuple[str, str]):
+    """A document store from a picklable spec (child processes open their own)."""
+    kind, where = spec
+    if kind == "sqlite":
+        return SqliteDocumentStore(where)
+    import pymongo
+
+    from sysdata.stores.mongo_documents import MongoDocumentStore
+
+    url, db = where.rsplit("#", 1)
+    return MongoDocumentStore(pymongo.MongoClient(url)[db], where=url)
+
+
+@pytest.fixture(params=DOC_BACKENDS)
+def doc_spec(request, tmp_path):
+    if request.param == "sqlite":
+        return ("sqlite", str(tmp_path / "db.sqlite"))
+    if request.param == "mongomock":
+        pytest.importorskip("mongomock", reason="mongomock not installed (sysprod[dev])")
+        return ("mongomock", "")
+    url = request.getfixturevalue("jongodb_url")
+    return ("jongodb", f"{url}#{fresh_db_name()}")
+
+
+@pytest.fixture
+def docs(doc_spec):
+    if doc_spec[0] == "mongomock":
+        import mongomock
+
+        from sysdata.stores.mongo_documents import MongoDocumentStore
+
+        return MongoDocumentStore(mongomock.MongoClient()[fresh_db_name()], where="mongomock")
+    return open_store(doc_spec)
 
 
 def prices(start: str, values: list[float]) -> pd.DataFrame:
@@ -78,8 +123,7 @@ def test_failed_write_leaves_old_file_and_no_temp_files(tmp_path):
 # --- DocumentStore --------------------------------------------------------------------------
 
 
-def test_put_get_find_delete(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_put_get_find_delete(docs):
     docs.put("contracts", "US10/20230900", {"instrument_code": "US10", "sampling": True})
     docs.put("contracts", "US10/20231200", {"instrument_code": "US10", "sampling": False})
     docs.put("contracts", "CORN/20231200", {"instrument_code": "CORN", "sampling": True})
@@ -93,16 +137,14 @@ def test_put_get_find_delete(tmp_path):
     assert docs.keys("contracts") == ["CORN/20231200", "US10/20231200"]
 
 
-def test_compare_and_set_only_swaps_what_the_caller_saw(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_compare_and_set_only_swaps_what_the_caller_saw(docs):
     assert docs.compare_and_set("locks", "x", None, {"owner": 1}) is True
     assert docs.compare_and_set("locks", "x", None, {"owner": 2}) is False
     assert docs.compare_and_set("locks", "x", {"owner": 1}, {"owner": 3}) is True
     assert docs.get("locks", "x") == {"owner": 3}
 
 
-def test_update_is_read_modify_write_and_can_delete(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_update_is_read_modify_write_and_can_delete(docs):
     docs.update("counters", "n", lambda d: {"value": (d or {"value": 0})["value"] + 1})
     docs.update("counters", "n", lambda d: {"value": d["value"] + 1})
     assert docs.get("counters", "n") == {"value": 2}
@@ -110,8 +152,7 @@ def test_update_is_read_modify_write_and_can_delete(tmp_path):
     assert docs.get("counters", "n") is None
 
 
-def test_update_that_raises_changes_nothing(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_update_that_raises_changes_nothing(docs):
     docs.put("c", "k", {"v": 1})
 
     def boom(_doc):
@@ -123,22 +164,20 @@ def test_update_that_raises_changes_nothing(tmp_path):
     docs.put("c", "k2", {"v": 2})  # the connection is usable afterwards
 
 
-def test_ids_are_monotonic_and_insert_with_id_keys_sort(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_ids_are_monotonic_and_insert_with_id_keys_sort(docs):
     assert [docs.next_id("orders") for _ in range(3)] == [1, 2, 3]
     ids = [docs.insert_with_id("logs", {"msg": str(i)}) for i in range(12)]
     assert ids == list(range(1, 13))
     assert [d["id"] for _, d in docs.items("logs")] == ids
 
 
-def test_not_json_able_is_a_clear_error(tmp_path):
-    docs = SqliteDocumentStore(tmp_path / "db.sqlite")
+def test_not_json_able_is_a_clear_error(docs):
     with pytest.raises(DataValidationError, match="JSON"):
         docs.put("c", "k", {"when": object()})
 
 
-def _cas_increments(path: str, count: int) -> None:
-    docs = SqliteDocumentStore(path)
+def _cas_increments(spec: tuple[str, str], count: int) -> None:
+    docs = open_store(spec)
     done = 0
     while done < count:
         current = docs.get("counters", "shared")
@@ -147,14 +186,51 @@ def _cas_increments(path: str, count: int) -> None:
             done += 1
 
 
-def test_two_processes_compare_and_set_increments_end_at_exactly_2000(tmp_path):
-    path = str(tmp_path / "shared.sqlite")
-    SqliteDocumentStore(path)
+def test_two_processes_compare_and_set_increments_end_at_exactly_the_sum(doc_spec):
+    if doc_spec[0] == "mongomock":
+        pytest.skip("mongomock lives in one process; the jongodb case is the cross-process one")
+    each = 1000 if doc_spec[0] == "sqlite" else 100  # every Mongo write is several round trips
+    open_store(doc_spec)
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_cas_increments, args=(path, 1000)) for _ in range(2)]
+    workers = [ctx.Process(target=_cas_increments, args=(doc_spec, each)) for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    assert SqliteDocumentStore(path).get("counters", "shared")["value"] == 2000
+    assert open_store(doc_spec).get("counters", "shared")["value"] == 2 * each
+
+
+def test_compare_and_set_ignores_the_order_the_expected_document_was_built_in(docs):
+    docs.put("locks", "y", {"a": 1, "b": {"x": [1, 2], "w": None}})
+    assert docs.compare_and_set("locks", "y", {"b": {"w": None, "x": [1, 2]}, "a": 1}, {"a": 2})
+    assert not docs.compare_and_set("locks", "y", {"a": 1}, {"a": 3})
+    assert docs.get("locks", "y") == {"a": 2}
+
+
+def test_transaction_writes_all_and_reads_its_own_writes(docs):
+    docs.put("positions", "A", {"instrument": "A", "qty": 1})
+    with docs.transaction() as tx:
+        new_id = tx.insert_with_id("orders", {"instrument": "A", "trade": 2})
+        tx.put("positions", "A", {"instrument": "A", "qty": 3})
+        tx.put("positions", "B", {"instrument": "B", "qty": 0})
+        assert tx.get("positions", "A") == {"instrument": "A", "qty": 3}
+        assert [d["instrument"] for d in tx.find("positions", qty=3)] == ["A"]
+        assert tx.delete("positions", "B") is True
+        assert tx.find("positions") == [{"instrument": "A", "qty": 3}]
+    assert docs.get("positions", "A") == {"instrument": "A", "qty": 3}
+    assert docs.get("positions", "B") is None
+    assert docs.get("orders", f"{new_id:012d}") == {"instrument": "A", "trade": 2, "id": new_id}
+
+
+def test_transaction_that_raises_writes_nothing_and_frees_the_store(docs):
+    docs.put("positions", "A", {"qty": 1})
+    with pytest.raises(RuntimeError, match="broker said no"):
+        with docs.transaction() as tx:
+            tx.put("positions", "A", {"qty": 5})
+            tx.put("fills", "f1", {"qty": 4})
+            raise RuntimeError("broker said no")
+    assert docs.get("positions", "A") == {"qty": 1}
+    assert docs.get("fills", "f1") is None
+    docs.put("positions", "A", {"qty": 2})  # usable afterwards (the write lock was released)
+    assert docs.get("positions", "A") == {"qty": 2}
