@@ -37,7 +37,13 @@ from sysbrokers.broker import (
     OrderType,
 )
 from sysbrokers.ib.connection import IBConnection
-from sysbrokers.ib.instruments import IBInstrument, IBInstrumentTable, ib_month, our_contract_id, parse_ib_date
+from sysbrokers.ib.instruments import (
+    IBInstrument,
+    IBInstrumentTable,
+    ib_month,
+    our_contract_id,
+    parse_ib_date,
+)
 from sysbrokers.sim.fills import Quote
 from sysbrokers.sim.market import SESSION_CLOSE
 from syscore.clock import Clock
@@ -59,7 +65,7 @@ def _naive_utc(when: dt.datetime | dt.date) -> dt.datetime:
         return dt.datetime.combine(when, dt.time())
     if when.tzinfo is None:
         return when
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return when.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _duration(start: dt.datetime | None, now: dt.datetime, default: str) -> str:
@@ -321,7 +327,7 @@ class IBBroker:
         ib = self.connection.ib
         waited = 0.0
         while trade.orderStatus.status in still and waited < _ACK_SECONDS and ib.isConnected():
-            ib.sleep(0.05)
+            self.connection.pause(0.05)
             waited += 0.05
 
     def submit_order(self, request: OrderRequest) -> BrokerOrder:
@@ -440,7 +446,7 @@ class IBBroker:
         order.request = replace(order.request, **changes)
         order.updated_at = self._now()
         self._docs.put(ORDERS, broker_order_id, {**order.to_dict(), "open": True, "ib": doc["ib"]})
-        self.connection.ib.sleep(0.1)
+        self.connection.pause(0.1)
         return self._refresh(broker_order_id)
 
     def cancel_order(self, broker_order_id: str) -> BrokerOrder:

@@ -75,6 +75,7 @@ class IBConnection:
         self.on_reconnect: list[Callable[[], None]] = []
         self._history_times: deque[float] = deque()
         self._closed = False
+        self._connected_before = False
         atexit.register(self.close)
 
     # --- connection -----------------------------------------------------------------------------
@@ -122,10 +123,11 @@ class IBConnection:
             try:
                 self._connect_once()
                 log.info("connected to %s as client id %s", self.where, self.client_id)
+                self._connected_before = True
                 return
             except BrokerError:
                 raise
-            except (OSError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+            except (OSError, TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
                 problem = str(exc) or type(exc).__name__
             if attempt + 1 < self.settings.reconnect_attempts:
                 time.sleep(delay)
@@ -139,7 +141,7 @@ class IBConnection:
         if self._closed:
             raise BrokerError(f"the connection to the {self.where} was closed")
         if not self.ib.isConnected():
-            again = self.client_id is not None
+            again = self._connected_before
             self._drop()
             self.connect()
             if again:
@@ -152,10 +154,23 @@ class IBConnection:
         if self.client_id is not None:
             self.tracker.release(self.client_id)
             self.client_id = None
+        was_open = self.ib.client.conn.transport is not None
         self.ib.disconnect()
+        if was_open:
+            # let the closed socket's callbacks run now: run later, they would reset the next
+            # connection (ib_async keeps one protocol object across connections)
+            self.pause(0.05)
 
     def disconnect(self) -> None:
         self._drop()
+
+    def pause(self, seconds: float) -> None:
+        """Let ib_async work for a while (messages arrive); a socket that drops meanwhile is made
+        again by the next request, not here."""
+        try:
+            self.ib.sleep(seconds)
+        except (ConnectionError, asyncio.CancelledError):
+            log.info("the %s dropped the connection", self.where)
 
     def close(self) -> None:
         """Disconnect and give the client id back (also run at process exit)."""
@@ -176,7 +191,7 @@ class IBConnection:
         while True:
             ib = self.ensure_connected()
             if not self.servers_connected:
-                ib.sleep(min(2.0, self.settings.request_timeout))
+                self.pause(min(2.0, self.settings.request_timeout))
                 if not self.servers_connected:
                     raise BrokerError(f"{what}: the {self.where} has lost its connection to IB (error 1100); try again later")
             if history:
@@ -188,13 +203,13 @@ class IBConnection:
                 if exc.code == HISTORICAL_DATA_ERROR and "pacing" in message.lower() and pacing_left > 0:
                     pacing_left -= 1
                     log.warning("%s: IB pacing violation; waiting %.1f s", what, pause)
-                    ib.sleep(pause)
+                    self.pause(pause)
                     pause *= 2
                     continue
                 if exc.code in (NO_SECURITY, HISTORICAL_DATA_ERROR):
                     raise BrokerNoData(f"{what}: IB has no data ({exc.code}: {message})") from None
                 raise BrokerError(f"{what}: IB error {exc.code}: {message}") from None
-            except (asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+            except (TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
                 if silent_retry:
                     silent_retry = False
                     log.warning("%s: no answer from the %s (%r); reconnecting", what, self.where, exc)
@@ -212,7 +227,7 @@ class IBConnection:
         if len(times) >= self.settings.history_requests_per_window:
             wait = window - (now - times[0])
             log.info("pacing IB historical requests: waiting %.0f s", wait)
-            self.ib.sleep(max(wait, 0.0))
+            self.pause(max(wait, 0.0))
             times.popleft()
         times.append(time.monotonic())
 

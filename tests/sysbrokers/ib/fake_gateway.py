@@ -255,7 +255,7 @@ class Session(asyncio.Protocol):
         for stamp, bar in frame.iterrows():
             if bar_size == "1 hour":
                 start = stamp.to_pydatetime() - dt.timedelta(hours=1)
-                date = str(int(start.replace(tzinfo=dt.timezone.utc).timestamp()))
+                date = str(int(start.replace(tzinfo=dt.UTC).timestamp()))
             else:
                 date = stamp.strftime("%Y%m%d")
             out += [date, bar["OPEN"] / magnifier, bar["HIGH"] / magnifier, bar["LOW"] / magnifier,
@@ -389,11 +389,13 @@ class FakeGateway:
         return self.market.contract_expiry(code, contract_id)
 
     def exists(self, code: str, contract_id: str) -> bool:
+        """Listed now, or expired (IB keeps expired contracts with includeExpired)."""
+        if contract_id in self.market.listed_contracts(code, self.now()):
+            return True
         try:
-            self.market.contract_expiry(code, contract_id)
+            return self.market.contract_expiry(code, contract_id) < self.now().date()
         except Exception:
             return False
-        return True
 
     def mid(self, code: str, contract_id: str) -> float | None:
         now = self.now()
