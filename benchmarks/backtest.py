@@ -27,6 +27,7 @@ from bench_common import REPO, reference_path
 
 SYSPROD = str(Path(sys.executable).with_name("sysprod"))
 PROVIDED = REPO / "systems" / "provided" / "futures_chapter15.yaml"
+ESTIMATED = REPO / "systems" / "provided" / "futures_chapter15_estimated.yaml"
 STAMP = "%Y-%m-%d %H:%M:%S"
 CURRENCIES = ("USD", "USD", "EUR", "GBP", "JPY")
 
@@ -44,8 +45,8 @@ def timed_run(args: list[str]) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, out.strip()
 
 
-def write_config(path: Path, instruments: list[str]) -> Path:
-    raw = yaml.safe_load(PROVIDED.read_text())
+def write_config(path: Path, instruments: list[str], base: Path = PROVIDED) -> Path:
+    raw = yaml.safe_load(base.read_text())
     raw["instrument_weights"] = {code: 1.0 / len(instruments) for code in instruments}
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
@@ -125,6 +126,8 @@ def main() -> None:
         work = Path(work_dir)
         if (reference / "multiple_prices_csv").is_dir():
             bench("6 instruments, spec config", PROVIDED, reference, work / "six", args.runs, "< 0.5 s")
+            bench("6 instruments, estimated scalars (futures_chapter15_estimated)", ESTIMATED, reference,
+                  work / "six_est", args.runs, "< 2 s")
             names = sorted(p.stem for p in (reference / "adjusted_prices_csv").glob("*.csv"))
             config = write_config(work / "all.yaml", names)
             bench(f"{len(names)} reference instruments, equal weights", config, reference, work / "all",
@@ -136,6 +139,9 @@ def main() -> None:
         print(f"(synthetic tree of {len(codes)} instruments written in {time.perf_counter() - start:.1f} s, not timed)")
         config = write_config(work / "synthetic.yaml", codes)
         bench("200 synthetic instruments", config, work / "synthetic", work / "syn", args.runs, "< 15 s")
+        config = write_config(work / "synthetic_est.yaml", codes[:40], ESTIMATED)
+        bench("40 synthetic instruments, estimated scalars", config, work / "synthetic", work / "syn_est",
+              args.runs, "< 10 s")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from systems.buffering import buffer_edges, buffer_width, buffered_position
 from systems.config import BacktestConfig, TradingRule
 from systems.daily import Daily
 from systems.estimation.scalars import estimate_scalars, scalar_for
+from systems.estimation.system import combine_estimated, estimate_forecast_weight_tables
 from systems.forecasts import combine_forecasts, scale_and_cap
 from systems.fx import FxRates
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
@@ -133,6 +134,7 @@ def _subsystem(
     raw: RawData | None = None,
     raw_forecasts: dict[str, Daily] | None = None,
     scalars: dict[str, Daily] | None = None,
+    weight_table: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Subsystem:
     raw = raw or RawData(instrument, config.vol)
     raw_forecasts = raw_forecasts or _raw_forecasts(config, raw)
@@ -144,13 +146,19 @@ def _subsystem(
         )
         for name in names
     }
-    start, _, combined = combine_forecasts(
-        [forecasts[n] for n in names],
-        [weights[n] for n in names],
-        config.fdm[instrument.code],
-        config.forecast_cap,
-        config.forecast_weight_span,
-    )
+    if weight_table is None:
+        start, _, combined = combine_forecasts(
+            [forecasts[n] for n in names],
+            [weights[n] for n in names],
+            config.fdm[instrument.code],
+            config.forecast_cap,
+            config.forecast_weight_span,
+        )
+    else:
+        start, combined = combine_estimated(
+            [forecasts[n] for n in names], weight_table, config.fdm[instrument.code],
+            config.forecast_cap, config.forecast_weight_span,
+        )
     combined_series = Daily(start, combined)
     vol_scalar = volatility_scalar(
         raw.daily_returns_volatility,
@@ -183,12 +191,28 @@ def _estimated_subsystems(
     raws = {data.code: RawData(data, config.vol) for data in instruments}
     raw_forecasts = {code: _raw_forecasts(config, raw) for code, raw in raws.items()}
     rules_of = {code: config.rules_for(code) for code in raws}
-    scalars = estimate_scalars(raw_forecasts, rules_of, config.estimation.scalar)
-    estimates["forecast_scalars"] = scalars
+    scalars = None
+    per_rule: dict[str, dict[str, Daily] | None] = {code: None for code in raws}
+    if config.estimation.forecast_scalars:
+        scalars = estimate_scalars(raw_forecasts, rules_of, config.estimation.scalar)
+        estimates["forecast_scalars"] = scalars
+        per_rule = {code: {r: scalar_for(scalars, r, code) for r in rules_of[code]} for code in raws}
+    tables: dict[str, tuple[np.ndarray, np.ndarray] | None] = {code: None for code in raws}
+    if config.estimation.forecast_weights:
+        capped = {
+            code: {
+                r: scale_and_cap(f, _scalar(config, r, f, per_rule[code]), config.forecast_cap)
+                for r, f in raw_forecasts[code].items()
+            }
+            for code in raws
+        }
+        tables = estimate_forecast_weight_tables(config, fx, raws, capped)
+        estimates["forecast_weight_tables"] = tables
     out = {}
     for code in sorted(raws):
-        per_rule = {rule: scalar_for(scalars, rule, code) for rule in rules_of[code]}
-        out[code] = _subsystem(config, raws[code].instrument, fx, raws[code], raw_forecasts[code], per_rule)
+        out[code] = _subsystem(
+            config, raws[code].instrument, fx, raws[code], raw_forecasts[code], per_rule[code], tables[code]
+        )
     return out
 
 
@@ -214,7 +238,7 @@ def run_backtest_streaming(
     """
     fx = FxRates(fx_usd, config.base_currency, today_seconds)
     estimates: dict = {}
-    if config.estimation.forecast_scalars:
+    if config.estimation.any:
         subsystems = _estimated_subsystems(config, fx, instruments, estimates)
     else:
         subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}

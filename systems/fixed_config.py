@@ -43,8 +43,28 @@ def used_parameters(config: BacktestConfig, estimates: Mapping[str, Any] | None 
         "notional_trading_capital": config.capital,
     }
     if estimates:
-        used["estimated"] = sorted(estimates)
+        remaining = dict(estimates)
+        scalars = remaining.pop("forecast_scalars", None)
+        if scalars is not None:
+            # estimated scalars are recorded at their last value (what production fixes)
+            used["forecast_scalars"].update(_last_scalars(scalars))
+            used["estimated_last_value"] = ["forecast_scalars"]
+        if remaining:
+            used["estimated"] = sorted(remaining)
     return used
+
+
+def _last_scalars(scalars: Mapping[str, Any]) -> dict[str, float]:
+    """The last value of each rule's estimated scalar series (pooled: one per rule)."""
+    out = {}
+    for rule, series in sorted(scalars.items()):
+        if isinstance(series, Mapping):
+            raise NotFixable(
+                f"forecast scalars of {rule} were estimated per instrument (pool_instruments: false); "
+                "a fixed config has one scalar per rule"
+            )
+        out[rule] = series.last_valid()
+    return out
 
 
 def config_as_run(raw: Mapping[str, Any], config: BacktestConfig) -> dict[str, Any]:

@@ -128,12 +128,13 @@ class EstimationSettings:
     """Which parameters are estimated, and how."""
 
     forecast_scalars: bool = False
+    forecast_weights: bool = False
     scalar: ScalarSettings = field(default_factory=ScalarSettings)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def any(self) -> bool:
-        return self.forecast_scalars
+        return self.forecast_scalars or self.forecast_weights
 
 
 def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> EstimationSettings:
@@ -187,5 +188,8 @@ def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> Est
         target_abs_forecast=float(s["target_abs_forecast"]),
     )
     return EstimationSettings(
-        forecast_scalars=switches["use_forecast_scale_estimates"], scalar=scalar, sections=sections
+        forecast_scalars=switches["use_forecast_scale_estimates"],
+        forecast_weights=switches["use_forecast_weight_estimates"],
+        scalar=scalar,
+        sections=sections,
     )

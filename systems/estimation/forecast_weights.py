@@ -1,0 +1,152 @@
+"""Forecast weights estimated from each rule's own P&L (ESTIMATION_SPEC sections 2.1, 2.2, 2.7).
+
+Per instrument and rule: the P&L of trading the capped forecast unrounded (gross) and its cost
+curve in Sharpe-ratio units; pooled gross returns across instruments with the fitted
+instrument's own costs, weekly; fitted by `fitting.fit_weights`; then smoothed onto the days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from syscore.ewm import alpha_from_span, ewma
+from systems.accounts import CostParameters
+from systems.daily import SECONDS_PER_DAY, Daily, align, day_of_bin, ffill
+from systems.estimation.fitting import FitSettings
+from systems.estimation.weekly import MICROS_PER_DAY, stack, weekly
+
+
+@dataclass
+class RulePnl:
+    """One (instrument, rule): gross P&L and cost curve on the forecast's grid, base currency."""
+
+    start: int
+    gross: np.ndarray
+    costs: np.ndarray
+    turnover: float
+    rows: int
+
+
+def _bfill(x: np.ndarray) -> np.ndarray:
+    return ffill(x[::-1])[::-1]
+
+
+def cost_per_trade(price: Daily, vol: Daily, params: CostParameters) -> float:
+    """Cost of one block in vol units over the last calendar year of prices (spec 2.1)."""
+    end_day = int(day_of_bin(price.end - 1))
+    end_date = np.datetime64(end_day, "D")
+    year, rest = str(end_date)[:4], str(end_date)[4:]
+    try:
+        begin = np.datetime64(f"{int(year) - 1:04d}{rest}", "D")
+    except ValueError:  # 29 February: a year before is 28 February
+        begin = np.datetime64(f"{int(year) - 1:04d}-02-28", "D")
+    begin_day = begin.astype(np.int64)
+    days = day_of_bin(price.ordinals())
+    in_window = (days >= begin_day) & (days <= end_day)
+    mean_price = float(np.nanmean(price.values[in_window]))
+    vol_days = day_of_bin(vol.ordinals())
+    vol_window = (vol_days >= begin_day) & (vol_days <= end_day)
+    mean_vol = float(np.nanmean(vol.values[vol_window]))
+    cash = params.spread * params.pointsize + max(
+        params.per_block, params.per_trade, params.percentage * mean_price * params.pointsize
+    )
+    return cash / (16.0 * mean_vol * params.pointsize)
+
+
+def turnover(forecast: np.ndarray) -> float:
+    """256 x mean |daily change of forecast/10| (NaN changes skipped)."""
+    changes = np.abs(np.diff(forecast / 10.0))
+    changes = changes[~np.isnan(changes)]
+    return 256.0 * float(np.mean(changes)) if len(changes) else float("nan")
+
+
+def rule_pnl(
+    forecast: Daily,
+    price: Daily,
+    vol: Daily,
+    params: CostParameters,
+    fx_asof: Callable[[np.ndarray], np.ndarray],
+    cash_vol_target: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(gross, average position x vol x 16) on the forecast's grid, before the cost rate."""
+    start, length = forecast.start, len(forecast)
+    prices = price.asof(start, length)
+    average = cash_vol_target / (vol.values * params.pointsize)
+    position = Daily(vol.start, average).asof(start, length) * forecast.values / 10.0
+    delayed = np.full(length, np.nan)
+    delayed[1:] = position[:-1]
+    held = ffill(delayed)
+    filled_prices = ffill(prices)
+    gross = np.zeros(length)
+    gross[1:] = held[:-1] * (filled_prices[1:] - filled_prices[:-1])
+    gross = np.where(np.isnan(gross), 0.0, gross)
+    label_days = day_of_bin(forecast.ordinals())
+    fx = fx_asof(label_days * SECONDS_PER_DAY)
+    gross = gross * params.pointsize * fx
+    # cost curve per unit of SR cost: -A*sigma*16 as of each day, back-filled, from the first
+    # held position; each day carries the calendar time since the previous row
+    unit = Daily(vol.start, average * vol.values * 16.0).asof(start, length)
+    unit = _bfill(unit)
+    unit = np.where(np.isnan(held), np.nan, unit)
+    elapsed = np.full(length, np.nan)
+    elapsed[1:] = np.diff(label_days) / 365.25
+    unit_costs = -unit * elapsed * params.pointsize * fx
+    return gross, unit_costs
+
+
+def pooled_weekly_returns(
+    pnls: dict[str, dict[str, tuple[int, np.ndarray, np.ndarray]]],
+    rules: list[str],
+    cost_sr: dict[str, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """STACK of each pooled instrument's weekly net returns (gross + cost_sr/16 x std(gross))."""
+    frames = []
+    for code in sorted(pnls):
+        columns = []
+        grids = []
+        for rule in rules:
+            start, gross, _ = pnls[code][rule]
+            grids.append(Daily(start, gross))
+        start, columns = align(*grids)
+        net = []
+        for rule, gross in zip(rules, columns, strict=True):
+            g = np.where(gross == 0.0, np.nan, gross)
+            net.append(g + (cost_sr[rule] / 16.0) * np.nanstd(g, ddof=1))
+        frames.append(weekly(start, np.column_stack(net), "sum"))
+    return stack(frames)
+
+
+def smoothed_daily_weights(
+    table_labels: np.ndarray, table: np.ndarray, forecasts: np.ndarray, start: int, span: float
+) -> np.ndarray:
+    """Spec 2.7: raw rows as of each day, 0 where a rule has no forecast (unless none has),
+    EWMA-smoothed and divided by the row sum (a zero sum counts as 0.0001)."""
+    length = len(forecasts)
+    day_micros = day_of_bin(np.arange(start, start + length, dtype=np.int64)) * MICROS_PER_DAY
+    position = np.searchsorted(table_labels, day_micros, side="right") - 1
+    raw = np.where((position >= 0)[:, None], table[np.maximum(position, 0)], np.nan)
+    nothing = np.isnan(forecasts).all(axis=1)
+    raw = np.where(np.isnan(forecasts) & ~nothing[:, None], 0.0, raw)
+    smooth = ewma(raw, alpha_from_span(span), 0)
+    total = np.sum(smooth, axis=1, keepdims=True)
+    total = np.where(total == 0.0, 0.0001, total)
+    return smooth * (1.0 / total)
+
+
+def fit_settings(section: dict, pooled: int) -> FitSettings:
+    corr = section.get("correlation_estimate") or {}
+    mean = section.get("mean_estimate") or {}
+    return FitSettings(
+        mean_span=float(mean.get("ew_lookback", 50000)),
+        mean_min_periods=int(mean.get("min_periods", 5)),
+        corr_span=float(corr.get("ew_lookback", 50000)),
+        corr_min_periods=int(corr.get("min_periods", 10)),
+        floor_at_zero=bool(corr.get("floor_at_zero", False)),
+        equalise_SR=bool(section["equalise_SR"]),
+        cleaning=bool(section["cleaning"]),
+        method=str(section["method"]),
+        pooled=pooled,
+    )

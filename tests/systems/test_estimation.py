@@ -1,0 +1,86 @@
+"""Estimated parameters: config validation, order independence, and the fixed config that
+production runs on (every estimate fixed at its last value gives the last day's positions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from syscore.exceptions import BacktestConfigError
+from systems.config import parse_backtest_config, provided_config_path
+from systems.data import load_csv_inputs
+from systems.engine import run_backtest, run_backtest_streaming
+from systems.fixed_config import fixed_config, used_parameters
+
+TODAY = 1_700_000_000
+
+
+def _raw() -> dict:
+    return yaml.safe_load(provided_config_path("futures_chapter15_estimated").read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"use_forecast_scale_estimates": "yes"}, "use_forecast_scale_estimates must be true or false"),
+        ({"forecast_scalar_estimate": {"windows": 5}}, "forecast_scalar_estimate: unknown key 'windows'"),
+        ({"forecast_scalar_estimate": {"min_periods": 0}}, "min_periods must be a whole number"),
+        ({"use_forecast_weight_estimates": True}, "use_forecast_weight_estimates: not supported yet"),
+        ({"use_instrument_div_mult_estimates": True}, "use_instrument_div_mult_estimates: not supported yet"),
+        ({"rule_variations": ["carry", "nope"]}, "rule_variations names rule 'nope'"),
+    ],
+)
+def test_bad_estimation_settings_are_one_line_errors(change, message):
+    raw = _raw()
+    raw.update(change)
+    with pytest.raises(BacktestConfigError) as caught:
+        parse_backtest_config(raw, "est.yaml")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_rule_variations_give_equal_weights_to_the_listed_rules():
+    config = parse_backtest_config(_raw(), "est.yaml")
+    assert config.rules_for("CORN") == ["carry", "ewmac16_64", "ewmac32_128", "ewmac64_256"]
+    assert config.forecast_weights["MXP"] == {r: 0.25 for r in config.rules_for("MXP")}
+    assert config.estimation.forecast_scalars
+
+
+@pytest.fixture(scope="module")
+def estimated_run(reference_data):
+    config = parse_backtest_config(_raw(), "est.yaml")
+    inputs = load_csv_inputs(reference_data, config.instruments, config.base_currency)
+    return config, inputs, run_backtest(config, inputs, TODAY)
+
+
+def test_estimates_do_not_depend_on_instrument_order(estimated_run):
+    config, inputs, result = estimated_run
+    backwards = run_backtest_streaming(
+        config, inputs.fx_usd, (inputs.instruments[c] for c in reversed(config.instruments)), TODAY
+    )
+    for rule, series in result.estimates["forecast_scalars"].items():
+        other = backwards.estimates["forecast_scalars"][rule]
+        assert other.start == series.start
+        np.testing.assert_array_equal(other.values, series.values)
+    for code, one in result.instruments.items():
+        np.testing.assert_array_equal(backwards.instruments[code].notional_position, one.notional_position)
+    assert backwards.net.sharpe == result.net.sharpe
+
+
+def test_fixed_config_gives_the_last_days_positions(estimated_run):
+    config, inputs, result = estimated_run
+    used = used_parameters(config, result.estimates)
+    assert used["estimated_last_value"] == ["forecast_scalars"]
+    assert "estimated" not in used
+    assert used["forecast_scalars"]["carry"] == pytest.approx(21.84010306898143, rel=1e-9)
+    fixed = fixed_config(_raw(), used)
+    assert fixed["use_forecast_scale_estimates"] is False
+    fixed_run = run_backtest(parse_backtest_config(fixed, "fixed.yaml"), inputs, TODAY)
+    for code, one in result.instruments.items():
+        # CORN's forecasts end a day early, so its last scalar is the pooled one of a day before
+        tolerance = 1e-4 if code == "CORN" else 1e-9
+        assert fixed_run.instruments[code].notional_position[-1] == pytest.approx(
+            one.notional_position[-1], rel=tolerance
+        )
+        assert fixed_run.instruments[code].buffered_position[-1] == one.buffered_position[-1]
