@@ -17,7 +17,7 @@ daily work, so jobs record it as one line, never with a traceback.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -152,9 +152,12 @@ class Fill:
     commission_currency: str
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["time"] = self.time.isoformat()
-        return doc
+        return {
+            "fill_id": self.fill_id, "broker_order_id": self.broker_order_id, "reference": self.reference,
+            "instrument_code": self.instrument_code, "contract_id": self.contract_id,
+            "quantity": self.quantity, "price": self.price, "time": self.time.isoformat(),
+            "commission": self.commission, "commission_currency": self.commission_currency,
+        }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Fill:

@@ -43,6 +43,7 @@ from sysobjects.orders import (
     OrderState,
     spread_quantity_and_ratios,
 )
+from sysobjects.trade_limits import LimitedTrade
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def create_broker_orders_from_contract_orders(data: DataBlob) -> JobSummary:
         if record.parent_id is not None:
             records_by_parent[record.parent_id].append(record)
     locked: dict[str, bool] = {}
+    limited_instruments = {limit.instrument_code for limit in data.trade_limits.all()}  # read once a pass
     me = claimant()
     for order in data.contract_orders.active():
         item = _item(order)
@@ -103,7 +105,7 @@ def create_broker_orders_from_contract_orders(data: DataBlob) -> JobSummary:
             if locked[order.instrument_code]:
                 summary.unchanged.append(item)
                 continue
-            _new_broker_order(data, order, summary, now, me, quotes)
+            _new_broker_order(data, order, summary, now, me, quotes, limited_instruments)
     return summary
 
 
@@ -164,12 +166,16 @@ def _order_quote(quotes: Quotes, instrument: str, legs: tuple[ContractLeg, ...])
 
 def _new_broker_order(
     data: DataBlob, order: ContractOrder, summary: JobSummary, now: dt.datetime, me: str, quotes: Quotes,
+    limited_instruments: set[str],
 ) -> None:
     item = _item(order)
     remaining = order.remaining_legs()
     quantity, ratios = spread_quantity_and_ratios(remaining)
     per_unit = sum(abs(r) for r in ratios)
-    limited = data.trade_limits.allowed(order.strategy_name, order.instrument_code, quantity, now, per_unit)
+    if order.instrument_code in limited_instruments:
+        limited = data.trade_limits.allowed(order.strategy_name, order.instrument_code, quantity, now, per_unit)
+    else:
+        limited = LimitedTrade(quantity)
     if limited.held:
         if _HELD_LOGGED.get(order.order_id) != limited.reason:  # once, not on every pass
             log.warning("%s: %s", item, limited.reason, extra=_log_extra(order))
