@@ -36,7 +36,7 @@ from sysbrokers.broker import (
     OrderStatus,
     OrderType,
 )
-from sysbrokers.ib.connection import IBConnection
+from sysbrokers.ib.connection import IBConnection, NoBars
 from sysbrokers.ib.instruments import (
     IBInstrument,
     IBInstrumentTable,
@@ -145,7 +145,10 @@ class IBBroker:
                                              barSizeSetting=bar_size, whatToShow=show, useRTH=False,
                                              formatDate=2))
 
-        return self._call(what, ask, history=True)
+        try:
+            return self._call(what, ask, history=True)
+        except NoBars:
+            return []  # a listed contract that has not traded in the period
 
     @staticmethod
     def _daily_stamp(day: Any) -> pd.Timestamp:

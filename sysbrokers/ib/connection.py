@@ -37,6 +37,11 @@ CONNECTIVITY_RESTORED_DATA_LOST = 1101
 CONNECTIVITY_RESTORED = 1102
 
 
+class NoBars(BrokerNoData):
+    """IB knows the contract but has no bars for the period asked ("HMDS query returned no data"):
+    a contract not traded yet. Callers give an empty frame."""
+
+
 @dataclass(frozen=True)
 class IBSettings:
     """Where the gateway is and how patiently to talk to it (config keys ib_*, broker_account)."""
@@ -206,6 +211,8 @@ class IBConnection:
                     self.pause(pause)
                     pause *= 2
                     continue
+                if exc.code == HISTORICAL_DATA_ERROR and "no data" in message.lower():
+                    raise NoBars(f"{what}: IB has no bars ({exc.code}: {message})") from None
                 if exc.code in (NO_SECURITY, HISTORICAL_DATA_ERROR):
                     raise BrokerNoData(f"{what}: IB has no data ({exc.code}: {message})") from None
                 raise BrokerError(f"{what}: IB error {exc.code}: {message}") from None

@@ -389,13 +389,14 @@ class FakeGateway:
         return self.market.contract_expiry(code, contract_id)
 
     def exists(self, code: str, contract_id: str) -> bool:
-        """Listed now, or expired (IB keeps expired contracts with includeExpired)."""
+        """A month of the cycle up to five years ahead, or expired (IB keeps those with includeExpired)."""
         if contract_id in self.market.listed_contracts(code, self.now()):
             return True
         try:
-            return self.market.contract_expiry(code, contract_id) < self.now().date()
+            expiry = self.market.contract_expiry(code, contract_id)
         except Exception:
-            return False
+            return False  # not a month of the instrument's cycle
+        return expiry < self.now().date() + dt.timedelta(days=5 * 365)  # IB lists some years ahead
 
     def mid(self, code: str, contract_id: str) -> float | None:
         now = self.now()
