@@ -262,3 +262,52 @@ def verify(source: Backend, target: Backend, collections: list[str], kinds: list
                 f"{target.url} ({b}); the target is incomplete, run the migration again with --force"
             )
     return MigrationReport(src_docs, src_series, src_rows, src_docs_sha, src_series_sha)
+
+
+# --- a JSON export of a document store (the backup of a MongoDB store; restore reads it) ------
+def export_documents(docs: Any, path: Path) -> dict[str, int]:
+    """Write every document and counter to `path` as JSON lines (first line the counters),
+    atomically; a MongoDB store is read under its write lock (one instant for all documents).
+    Returns documents per collection."""
+    from syscore.fileio import atomic_path
+
+    if hasattr(docs, "snapshot"):
+        counters, collections = docs.snapshot()
+    else:
+        counters = document_counters(docs)
+        collections = {c: docs.items(c) for c in document_collections(docs)}
+    with atomic_path(Path(path), fsync=True) as tmp, open(tmp, "w") as out:
+        out.write(json.dumps({"counters": counters}, sort_keys=True) + "\n")
+        for collection, items in collections.items():
+            for key, doc in items:
+                out.write(json.dumps({"c": collection, "k": key, "doc": doc}, sort_keys=True,
+                                     allow_nan=True) + "\n")
+    return {c: len(items) for c, items in collections.items()}
+
+
+def import_documents(path: Path, docs: Any, *, where: str) -> dict[str, int]:
+    """Load an `export_documents` file into an empty document store (`where` names it in the
+    refusal). Returns documents per collection."""
+    if any(docs.keys(c) for c in document_collections(docs)):
+        raise DataValidationError(
+            f"the document store {where} already holds documents; restore into an empty one "
+            "(a new mongo_db, or delete what it holds first)"
+        )
+    by_collection: dict[str, dict[str, Any]] = {}
+    with open(path) as source:
+        counters = json.loads(source.readline())["counters"]
+        for line in source:
+            entry = json.loads(line)
+            by_collection.setdefault(entry["c"], {})[entry["k"]] = entry["doc"]
+    for collection, items in by_collection.items():
+        keys = list(items)
+        for start in range(0, len(keys), _BATCH):
+            batch = {k: items[k] for k in keys[start:start + _BATCH]}
+            put_many = getattr(docs, "put_many", None)
+            if put_many is not None:
+                put_many(collection, batch)
+            else:
+                for key, doc in batch.items():
+                    docs.put(collection, key, doc)
+    set_counters(docs, {k: int(v) for k, v in counters.items()})
+    return {c: len(items) for c, items in by_collection.items()}

@@ -141,6 +141,17 @@ class MongoDocumentStore:
             if current is None or int(current["value"]) < value:
                 self._counters.replace_one({"_id": name}, {"value": int(value)}, upsert=True)
 
+    def snapshot(self) -> tuple[dict[str, int], dict[str, list[tuple[str, Document]]]]:
+        """(counters, {collection: items}) read under the write lock: one instant for every
+        document (no commit half-applied), as SQLite's online backup copies one. The lease is
+        renewed after each collection."""
+        with self._write_lock() as token:
+            collections = {}
+            for collection in self.collections():
+                collections[collection] = self.items(collection)
+                self._renew(token)
+            return self.counters(), collections
+
     # --- writes (under the write lock) ----------------------------------------------------------
     def put(self, collection: str, key: str, doc: Document) -> None:
         record = self._record(collection, key, doc)

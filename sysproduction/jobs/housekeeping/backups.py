@@ -8,6 +8,7 @@ laid out like a data root so that `sysprod data restore` can rebuild the install
 | `parquet/` | `backup_arctic_to_csv` | the time-series store, file for file (what restore uses) |
 | `csv_export/` | `backup_arctic_to_csv` | the same series in pysystemtrade's CSV layout (`sysprod data import-csv` reads it back), with the config tables |
 | `sysprod.sqlite` | `backup_mongo_data_as_dump` | the document store (SQLite's online backup API) |
+| `documents.jsonl`, `mongodump/` | `backup_mongo_data_as_dump` | instead, with `document_store: mongo`: a JSON export taken under the store's write lock (restore reads it), and `mongodump`'s output when that tool is on PATH |
 | `csv/`, `backtests/`, `reports/`, `private_config.yaml`... | `backup_files` | every other entry of the data root: CSV tables (instrument and roll config, roll calendars), backtest states (`backtest_store_path`; kept as `backtest_store/` when it is outside the data root), stored reports, private config, clock, installation record (not the echo files, nor the backups) |
 | `backup_manifest.json` | each job | per part: when, what, the series and documents it holds; every file's size |
 
@@ -44,6 +45,7 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,6 +68,8 @@ FORMAT = 2  # generations written before the parts were split have no "format"
 PARQUET = "parquet"
 CSV_EXPORT = "csv_export"
 SQLITE_NAME = "sysprod.sqlite"
+MONGO_EXPORT = "documents.jsonl"  # a MongoDB document store's JSON export (restore reads it)
+MONGO_DUMP = "mongodump"  # and its mongodump, when that tool is installed (for mongorestore)
 EXTERNAL_BACKTESTS = "backtest_store"  # backtest_store_path when it is outside the data root
 INSIDE_DATA = ("csv", "reports")  # a backup_path inside these (or the series) would copy itself
 MANIFEST = "backup_manifest.json"  # in each generation, and the index in backup_path
@@ -322,9 +326,39 @@ def _dump_sqlite(data: DataBlob, staging: Path) -> tuple[str, Details]:
         {"collections": collections}
 
 
-# One dump per document-store backend (config `document_store`). A MongoDB backend adds its own
-# (mongodump when present, else a JSON export) here when it is added to the config's choices.
-DUMPERS: dict[str, Callable[[DataBlob, Path], tuple[str, Details]]] = {"sqlite": _dump_sqlite}
+def _dump_mongo(data: DataBlob, staging: Path) -> tuple[str, Details]:
+    """A MongoDB document store: the JSON export that `sysprod data restore` reads (taken under
+    the store's write lock: one instant), plus a `mongodump` of the database when that tool is
+    on PATH (for `mongorestore`; its password goes in a private config file, not the command)."""
+    from sysdata.migrate import export_documents
+    from sysdata.stores.mongo_documents import mongo_url
+
+    collections = export_documents(data.documents, staging / MONGO_EXPORT)
+    what = (f"JSON export ({os.path.getsize(staging / MONGO_EXPORT):,} bytes): "
+            f"{sum(collections.values())} document(s) in {len(collections)} collection(s)")
+    tool = shutil.which("mongodump")
+    if tool is not None:
+        url, _ = mongo_url(data.config)
+        with tempfile.TemporaryDirectory() as private:
+            settings = Path(private) / "mongodump.yaml"
+            settings.write_text(json.dumps({"uri": url}))  # YAML reads JSON
+            settings.chmod(0o600)
+            done = subprocess.run(
+                [tool, f"--config={settings}", f"--db={data.config['mongo_db']}",
+                 f"--out={staging / MONGO_DUMP}", "--quiet"],
+                capture_output=True, text=True, timeout=3600,
+            )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ConfigError(f"mongodump failed (exit {done.returncode}): {last}")
+        what += f"; mongodump of {data.config['mongo_db']} in {MONGO_DUMP}/"
+    return what, {"collections": collections, "mongodump": tool is not None}
+
+
+# One dump per document-store backend (config `document_store`).
+DUMPERS: dict[str, Callable[[DataBlob, Path], tuple[str, Details]]] = {
+    "sqlite": _dump_sqlite, "mongo": _dump_mongo,
+}
 
 
 def _write_documents(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
@@ -378,7 +412,8 @@ def _write_files(data: DataBlob, staging: Path, previous: Path | None) -> tuple[
 
 
 TIMESERIES = Part("timeseries", "backup_arctic_to_csv", (PARQUET, CSV_EXPORT), _write_timeseries)
-DOCUMENTS = Part("documents", "backup_mongo_data_as_dump", (SQLITE_NAME,), _write_documents)
+DOCUMENTS = Part("documents", "backup_mongo_data_as_dump", (SQLITE_NAME, MONGO_EXPORT, MONGO_DUMP),
+                 _write_documents)
 FILES = Part("files", "backup_files", (), _write_files)  # owns every other entry
 PARTS = (TIMESERIES, DOCUMENTS, FILES)
 

@@ -35,6 +35,8 @@ from sysproduction.jobs.housekeeping.backups import (
     EXTERNAL_BACKTESTS,
     FORMAT,
     MANIFEST,
+    MONGO_DUMP,
+    MONGO_EXPORT,
     PARTIAL,
     PARTS,
     RETIRED,
@@ -42,7 +44,7 @@ from sysproduction.jobs.housekeeping.backups import (
     good_generations,
 )
 
-NOT_RESTORED = (MANIFEST, CSV_EXPORT)
+NOT_RESTORED = (MANIFEST, CSV_EXPORT, MONGO_EXPORT, MONGO_DUMP)  # the Mongo ones are loaded, not copied
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 STAGING = ".restore-"
 ASIDE = ".before-restore-"
@@ -141,6 +143,24 @@ def check_complete(generation: Path) -> dict[str, Any]:
     return manifest
 
 
+def _load_documents(export: Path, staging: Path) -> str | None:
+    """Load a JSON export into the restored config's document store: its (empty) MongoDB
+    database, or a SQLite file in the staging folder (returns that name to move into place)."""
+    from syscore.config import load_config
+    from sysdata.migrate import import_documents
+    from sysdata.stores.documents import SqliteDocumentStore
+
+    config = load_config(staging / "private_config.yaml")
+    if config["document_store"] == "mongo":
+        from sysdata.stores.mongo_documents import connect_mongo
+
+        store = connect_mongo(config)
+        import_documents(export, store, where=f"MongoDB {store.where}")
+        return None
+    import_documents(export, SqliteDocumentStore(staging / SQLITE_NAME), where=SQLITE_NAME)
+    return SQLITE_NAME
+
+
 def _check_sqlite(path: Path) -> None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -204,6 +224,12 @@ def restore_backup(backup: Path, data_root: Path, force: bool = False) -> Restor
     try:
         for name in names:
             _copy(generation / name, staging / name)
+        if (generation / MONGO_EXPORT).is_file():
+            # a MongoDB store's JSON export: loaded into the document store the restored config
+            # names, before anything in the data root is replaced (a refusal changes nothing)
+            loaded = _load_documents(generation / MONGO_EXPORT, staging)
+            if loaded is not None:
+                names.append(loaded)
         if SQLITE_NAME in names:
             _check_sqlite(staging / SQLITE_NAME)
         for name in names:
