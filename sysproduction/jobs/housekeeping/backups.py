@@ -71,6 +71,7 @@ SQLITE_NAME = "sysprod.sqlite"
 MONGO_EXPORT = "documents.jsonl"  # a MongoDB document store's JSON export (restore reads it)
 MONGO_DUMP = "mongodump"  # and its mongodump, when that tool is installed (for mongorestore)
 EXTERNAL_BACKTESTS = "backtest_store"  # backtest_store_path when it is outside the data root
+STORE_FOLDERS = ("arctic", "locks")  # a local ArcticDB store (the timeseries part) and lock files
 INSIDE_DATA = ("csv", "reports")  # a backup_path inside these (or the series) would copy itself
 MANIFEST = "backup_manifest.json"  # in each generation, and the index in backup_path
 LOCK = ".backup.lock"
@@ -237,6 +238,10 @@ def _series_files(root: Path) -> list[Path]:
 
 
 def _write_timeseries(data: DataBlob, staging: Path, previous: Path | None) -> tuple[str, Details]:
+    from sysdata.stores.timeseries import ParquetTimeSeriesStore
+
+    if not isinstance(data.timeseries, ParquetTimeSeriesStore):
+        return _write_timeseries_through_store(data, staging)
     before = _manifest(previous).get("parts", {}).get("timeseries", {}).get("series", {})
     source = data.data_root / PARQUET
     series: dict[str, Details] = {}
@@ -266,6 +271,39 @@ def _write_timeseries(data: DataBlob, staging: Path, previous: Path | None) -> t
     text = (f"{len(series)} series: {exported} copied and exported to CSV, {unchanged} unchanged "
             f"(linked), {deleted} deleted; {tables} config table(s) and roll calendar(s)")
     return text, {"series": series}
+
+
+KNOWN_KINDS = ("fx_prices", "contract_prices", "multiple_prices", "adjusted_prices")
+
+
+def _write_timeseries_through_store(data: DataBlob, staging: Path) -> tuple[str, Details]:
+    """A time-series store that is not files (ArcticDB): every series is read through the store
+    (a read is one version of the series), written as Parquet into the generation (so restore
+    and a person read it like any other) and exported from that copy. Not incremental: there is
+    no file to compare, so every series is copied every time."""
+    from syscore.exceptions import MissingData
+    from sysdata.stores.timeseries import ParquetTimeSeriesStore
+
+    store = data.timeseries
+    kinds = store.kinds() if hasattr(store, "kinds") else list(KNOWN_KINDS)
+    copy = ParquetTimeSeriesStore(staging, fsync=False)
+    series: dict[str, Details] = {}
+    for kind in kinds:
+        for key in store.keys(kind):
+            try:
+                copy.write(kind, key, store.read(kind, key))
+            except MissingData:
+                continue  # deleted while we listed
+            relative = f"{kind}/{key}.parquet"
+            try:
+                series[relative] = {"signature": None, **_export_series(staging, relative)}
+            except SysprodError as exc:
+                raise SysprodError(f"series {relative}: {exc}") from None
+    tables = _export_tables(data, staging, None)
+    text = (f"{len(series)} series read from the {data.config['timeseries_store']} store, copied "
+            f"and exported to CSV (every series: not incremental on this store); {tables} config "
+            "table(s) and roll calendar(s)")
+    return text, {"series": series, "store": data.config["timeseries_store"]}
 
 
 def _export_tables(data: DataBlob, staging: Path, previous: Path | None) -> int:
@@ -382,7 +420,7 @@ def _file_entries(data: DataBlob) -> tuple[dict[str, Path], tuple[Path, ...]]:
     entries: dict[str, Path] = {}
     for path in sorted(root.iterdir()):
         name = path.name
-        if name in (PARQUET, CSV_EXPORT, MANIFEST) or name.startswith(SQLITE_NAME):
+        if name in (PARQUET, CSV_EXPORT, MANIFEST, *STORE_FOLDERS) or name.startswith(SQLITE_NAME):
             continue
         if name.startswith(".") and not (name.endswith(".versions") and path.is_dir()):
             continue

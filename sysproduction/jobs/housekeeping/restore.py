@@ -192,6 +192,12 @@ def _notes(manifest: dict[str, Any], data_root: Path) -> list[str]:
                      "backtest_store_path to where they are now")
     config = data_root / "private_config.yaml"
     with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):
+        if (yaml.safe_load(config.read_text()) or {}).get("timeseries_store", "parquet") != "parquet":
+            notes.append("the time series were restored as Parquet files (parquet/), but the "
+                         "restored private_config.yaml reads them from another store "
+                         "(timeseries_store); set timeseries_store: parquet, or copy them there "
+                         "with sysprod data migrate")
+    with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):
         configured = (yaml.safe_load(config.read_text()) or {}).get("data_root")
         if configured and Path(configured).expanduser().resolve() != data_root:
             notes.append(f"the restored private_config.yaml sets data_root: {configured}; run with "

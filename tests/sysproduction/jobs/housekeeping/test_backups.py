@@ -262,3 +262,45 @@ def test_a_retention_below_one_generation_is_refused_at_start(tmp_path):
     root = make_installation(tmp_path / "inst", {}, now=DAY1, backup_generations=0)
     with pytest.raises(ConfigError, match="'backup_generations' is 0; give a number at least 1"):
         make_blob(root)
+
+
+class MemoryStore:
+    """A time-series store that is not files (as ArcticDB is): the backup must read it through
+    the store, not find Parquet files."""
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def kinds(self) -> list[str]:
+        return sorted({kind for kind, _ in self.series})
+
+    def keys(self, kind: str) -> list[str]:
+        return sorted(key for k, key in self.series if k == kind)
+
+    def exists(self, kind: str, key: str) -> bool:
+        return (kind, key) in self.series
+
+    def read(self, kind: str, key: str) -> pd.DataFrame:
+        return self.series[(kind, key)].copy()
+
+    def write(self, kind: str, key: str, frame: pd.DataFrame) -> None:
+        self.series[(kind, key)] = frame.copy()
+
+
+def test_a_store_that_is_not_files_is_backed_up_through_the_store(tmp_path):
+    from sysproduction.jobs.housekeeping.restore import restore_backup
+
+    root = make_installation(tmp_path / "inst", {}, now=DAY1, backup_path=str(tmp_path / "bk"))
+    data = make_blob(root)
+    data.__dict__["timeseries"] = MemoryStore()
+    data.adjusted_prices.write("US10", pd.Series([1.0, 2.0, 3.0], index=INDEX))
+    data.fx_prices.write("GBPUSD", pd.Series([1.2, 1.3, 1.25], index=INDEX))
+    assert not (root / "parquet").exists()
+    summary = backup_data(data)
+    assert summary.ok, summary.failed
+    assert summary.updated["timeseries"].startswith(
+        "2 series read from the parquet store, copied and exported to CSV (every series: not incremental")
+    generation = tmp_path / "bk" / "2026-11-23"
+    assert (generation / "csv_export/fx_prices_csv/GBPUSD.csv").read_text().endswith(",1.25\n")
+    restore_backup(tmp_path / "bk", tmp_path / "new")
+    assert make_blob(tmp_path / "new").adjusted_prices.get("US10").tolist() == [1.0, 2.0, 3.0]
