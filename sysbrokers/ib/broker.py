@@ -475,6 +475,12 @@ class IBBroker:
         orders = [self._refresh(order_id) for order_id in open_ids]
         return [order for order in orders if order.status.is_open]
 
+    def all_orders(self) -> list[BrokerOrder]:
+        """Every order this installation placed through IB, oldest first (for the CLI)."""
+        self.open_orders()
+        orders = [BrokerOrder.from_dict(doc) for _, doc in self._docs.items(ORDERS)]
+        return sorted(orders, key=lambda o: (o.submitted_at, o.broker_order_id))
+
     def _sync_fills(self, ib_fills: list[IBFill]) -> None:
         """Store the executions of our orders (and their commissions once reported)."""
         for f in ib_fills:

@@ -26,6 +26,9 @@ from sysbrokers.ib.client_ids import ClientIdTracker
 from syscore.exceptions import BrokerError, BrokerNoData
 
 log = logging.getLogger(__name__)
+# ib_async logs every refused attempt and IB error: into the process log when there is one (records
+# still propagate), never onto a command's terminal through Python's last-resort handler.
+logging.getLogger("ib_async").addHandler(logging.NullHandler())
 T = TypeVar("T")
 
 # IB error codes (https://ibkrcampus.com/campus/ibkr-api-page/twsapi-doc/#api-error-codes)

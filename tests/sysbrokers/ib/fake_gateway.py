@@ -515,3 +515,34 @@ class FakeGateway:
 
     def reject_order_with(self, message: str) -> None:
         self.fail_next("order", 201, f"Order rejected - reason:{message}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.sysbrokers.ib.fake_gateway --port 4002 [--seed 42] [--history-start
+    2012-01-02] [--at 2026-11-27T10:00]`: serve the synthetic market by hand (docs/brokers.md)."""
+    import argparse
+    import time
+
+    from sysbrokers.sim.synthetic import SyntheticMarket
+
+    parser = argparse.ArgumentParser(description="A fake IB Gateway serving the synthetic market")
+    parser.add_argument("--port", type=int, default=4002)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--history-start", default="2012-01-02")
+    parser.add_argument("--at", default=None, help="the market's time (default: now, UTC)")
+    args = parser.parse_args(argv)
+    at = dt.datetime.fromisoformat(args.at) if args.at else None
+    market = SyntheticMarket(args.seed, dt.date.fromisoformat(args.history_start))
+    gateway = FakeGateway(market, (lambda: at) if at else (lambda: dt.datetime.utcnow().replace(microsecond=0)))
+    gateway.port = args.port
+    gateway.start()
+    print(f"fake IB Gateway on 127.0.0.1:{gateway.port} (account {ACCOUNT}); Ctrl-C ends it", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        gateway.stop()
+
+
+if __name__ == "__main__":
+    main()

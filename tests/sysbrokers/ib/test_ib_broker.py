@@ -4,15 +4,17 @@ instrument config, and fills that happen while we are away."""
 
 from __future__ import annotations
 
+import sys
 import types
 
 import pandas as pd
 import pytest
 
 from sysbrokers.broker import BarFrequency, OrderLeg, OrderRequest, OrderStatus
+from sysbrokers.ib.build import ib_broker_from_blob
 from sysbrokers.ib.client_ids import COLLECTION, ClientIdTracker, clear_client_ids
 from sysbrokers.ib.instruments import IBInstrumentTable, ib_month, read_table
-from syscore.exceptions import BrokerError, BrokerNoData, ConfigError
+from syscore.exceptions import BrokerError, BrokerNoData, ConfigError, InstallationError
 from sysdata.stores.documents import SqliteDocumentStore
 from tests.sysbrokers.ib.conftest import make_ib
 
@@ -151,6 +153,13 @@ def test_rejected_order_says_why(ib, gateway, market, clock):
     assert order.status is OrderStatus.REJECTED and order.filled_quantity == 0
     assert "margin is not enough" in order.reject_reason
     assert ib.open_orders() == [] and ib.positions() == []
+    assert [(o.broker_order_id, o.status) for o in ib.all_orders()] == [(order.broker_order_id, OrderStatus.REJECTED)]
+
+
+def test_without_the_ib_extra_broker_ib_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ib_async", None)  # as if ib_async were not installed
+    with pytest.raises(InstallationError, match=r"^broker: ib needs the IB extra.*pip install -e '\.\[ib\]'"):
+        ib_broker_from_blob(None)
 
 
 def test_a_dropped_connection_is_made_again(ib, gateway, market, clock):
