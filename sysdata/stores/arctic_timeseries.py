@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,11 @@ class ArcticTimeSeriesStore:
     @property
     def url(self) -> str:
         return _public(self._url)
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """The Parquet store's bulk-import switch; ArcticDB syncs its own writes: nothing to do."""
+        yield
 
     def _library(self, kind: str, create: bool) -> Any | None:
         lib = self._libraries.get(kind)
