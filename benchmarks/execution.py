@@ -6,7 +6,9 @@ Setup (generate two years of the 100-instrument synthetic market, write it as a 
 import it) is reported separately. The measured step runs in its own child process: it stores
 1,000 market orders (10 per instrument, sizes 1 to 5, buys and sells) and runs passes of the
 stack handler (position check, spawn, broker orders, fills, completed orders) until every order
-has filled and moved to the historic store, then checks the book against the broker.
+has filled and moved to the historic store, then checks the book against the broker. The headline
+is the time until every order's fills are booked (positions included); the time until the
+finished families are also archived is printed after it.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def step_execute(root: str, queue) -> None:
             expected[code] = expected.get(code, 0) + trade
             blob.instrument_orders.add(InstrumentOrder("bench", code, trade, "market", None, None), TRADING_TIME)
     created = time.perf_counter() - start
-    passes = 0
+    passes, filled_at = 0, None
     while blob.instrument_orders.ids() and passes < MAX_PASSES:
         passes += 1
         for name in STEPS:
@@ -101,7 +103,12 @@ def step_execute(root: str, queue) -> None:
             summary = getattr(stack_handler, name)(blob)
             timings[name] += time.perf_counter() - began
             assert not summary.failed, str(summary)
+            if name == "process_fills_stack" and filled_at is None and not any(
+                order.remaining for order in blob.instrument_orders.active()
+            ):
+                filled_at, filled_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    assert filled_at is not None
 
     done = blob.historic_orders.instrument_orders()
     orders = ORDERS_PER_INSTRUMENT * INSTRUMENTS
@@ -113,8 +120,9 @@ def step_execute(root: str, queue) -> None:
     detail = f"{passes} passes; creating the orders {created:.2f} s; " + "; ".join(
         f"{name} {seconds:.2f} s" for name, seconds in timings.items())
     queue.put({"step": f"{orders:,} orders across {INSTRUMENTS} instruments, creation to completed fills",
-               "seconds": elapsed, "orders_per_second": orders / elapsed, "peak_mb": peak_mb(),
-               "detail": detail, "warm_up": warm_up, "cpu": cpu, "load": os.getloadavg()[0]})
+               "seconds": filled_at, "orders_per_second": orders / filled_at, "cpu": filled_cpu,
+               "archived_seconds": elapsed, "archived_cpu": cpu, "peak_mb": peak_mb(),
+               "detail": detail, "warm_up": warm_up, "load": os.getloadavg()[0]})
 
 
 def main() -> None:
@@ -127,8 +135,11 @@ def main() -> None:
         print(f"simulated market's price paths generated before timing: {result['warm_up']:.2f} s")
         print(f"{result['step']}: {result['seconds']:.2f} s = {result['orders_per_second']:.0f} orders/second, "
               f"peak {result['peak_mb']:.0f} MB  [{result['detail']}]")
-        print(f"CPU time of that process: {result['cpu']:.2f} s ({1000 / result['cpu']:.0f} orders per CPU second); "
-              f"load average when it ended: {result['load']:.2f}")
+        print(f"  ... and every family moved to the historic store: {result['archived_seconds']:.2f} s = "
+              f"{1000 / result['archived_seconds']:.0f} orders/second")
+        print(f"CPU time to completed fills: {result['cpu']:.2f} s ({1000 / result['cpu']:.0f} orders per CPU "
+              f"second); to the historic store: {result['archived_cpu']:.2f} s; load average when it ended: "
+              f"{result['load']:.2f}")
 
 
 if __name__ == "__main__":
