@@ -425,7 +425,8 @@ def connect_mongo(config: Any, timeout_seconds: float = 5.0) -> MongoDocumentSto
             "check SYSPROD_MONGO_USERNAME / SYSPROD_MONGO_PASSWORD or the user in mongo_host's URL"
         ) from None
     except (PyMongoError, ValueError) as exc:
-        reason = str(exc).split(",")[0].split("\n")[0][:120]
+        reason = str(exc).split(" (configured timeouts")[0].split(",")[0].split("\n")[0][:120]
+        reason = reason.removeprefix(f"{where}: ")
         raise ConfigError(
             f"cannot reach MongoDB at {where} ({reason}); start mongod there or fix mongo_host / "
             "mongo_port in private_config.yaml (or SYSPROD_MONGO_URL)"

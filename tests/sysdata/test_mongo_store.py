@@ -154,3 +154,93 @@ def test_credentials_come_from_the_environment_and_never_reach_messages(monkeypa
     monkeypatch.setenv("SYSPROD_MONGO_URL", "mongodb://u:secret@h1:1,h2:2/?replicaSet=rs")
     url, where = mongo_url({"mongo_host": "ignored", "mongo_port": 1})
     assert url == "mongodb://u:secret@h1:1,h2:2/?replicaSet=rs" and where == "h1:1,h2:2"
+
+
+# --- fill booking on MongoDB across real processes (jongodb over TCP) ------------------------------
+_STORE = """
+import sys, pymongo
+from sysdata.stores.mongo_documents import MongoDocumentStore
+url, db = sys.argv[1].rsplit("#", 1)
+store = MongoDocumentStore(pymongo.MongoClient(url)[db])
+"""
+
+_BOOKER = _STORE + """
+import datetime as dt
+from sysdata.repos.order_stacks import BrokerOrderStack
+from sysobjects.orders import FillRecord
+brokers = BrokerOrderStack(store)
+T = dt.datetime(2026, 3, 2, 14, 0)
+booked = 0
+for i in range(15):
+    for bid in (1, 2):
+        booked += brokers.apply_fill(bid, FillRecord(f"f{bid}-{i}", "20260300", 1 if bid == 1 else -1, 96.0, T), T)
+print(booked)
+"""
+
+_KILLED = _STORE + """
+import datetime as dt, os, signal
+from sysdata.repos import order_stacks
+from sysdata.stores import mongo_documents
+from sysobjects.orders import FillRecord
+where = sys.argv[2]
+if where == "before journal":  # the contract position is written in the block, the rest not yet
+    order_stacks.StrategyPositions.change_in = staticmethod(lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+else:  # after the commit point: the journal is stored, one write of several applied
+    def first_then_die(self, ops):
+        real_apply(self, ops[:1])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_apply = mongo_documents.MongoDocumentStore._apply
+    mongo_documents.MongoDocumentStore._apply = first_then_die
+T = dt.datetime(2026, 3, 2, 14)
+order_stacks.BrokerOrderStack(store).apply_fill(1, FillRecord("k1", "20260300", 2, 96.0, T), T)
+"""
+
+
+@pytest.fixture
+def tcp_store(jongodb_url):
+    spec = f"{jongodb_url}#{fresh_db_name()}"
+    url, db = spec.rsplit("#", 1)
+    return spec, MongoDocumentStore(pymongo.MongoClient(url)[db])
+
+
+def test_two_processes_booking_the_same_fills_on_mongodb_count_each_once(tcp_store):
+    from sysdata.repos.contract_positions import ContractPositions
+    from sysdata.repos.strategy_positions import StrategyPositions
+    from tests.sysdata.test_positions import _working
+
+    spec, docs = tcp_store
+    _working(docs, "classic", [("20260300", 15)])
+    _working(docs, "other", [("20260300", -15)])
+    procs = [subprocess.Popen([sys.executable, "-c", _BOOKER, spec], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    booked = [int(p.communicate(timeout=120)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sum(booked) == 30  # each of the 30 fills booked by exactly one process
+    assert StrategyPositions(docs).all() == {("classic", "SOFR"): 15, ("other", "SOFR"): -15}
+    assert ContractPositions(docs).get("SOFR", "20260300") == 0
+
+
+@pytest.mark.parametrize("where", ["before journal", "after journal"])
+def test_a_process_killed_while_booking_a_fill_on_mongodb_leaves_it_all_or_nothing(tcp_store, where):
+    import datetime as dt
+
+    from sysdata.repos.contract_positions import ContractPositions
+    from sysdata.repos.order_stacks import BrokerOrderStack
+    from sysdata.repos.strategy_positions import StrategyPositions
+    from sysobjects.orders import FillRecord
+    from tests.sysdata.test_positions import _working
+
+    spec, docs = tcp_store
+    bid = _working(docs, "classic", [("20260300", 2)])
+    killed = subprocess.run([sys.executable, "-c", _KILLED, spec, where])
+    assert killed.returncode == -9
+    brokers = BrokerOrderStack(docs)
+    when = dt.datetime(2026, 3, 2, 14)
+    # the next writer takes the dead process's lock at once (same host, pid gone); before the
+    # journal nothing was written, after it the rest of the commit is replayed
+    booked_now = brokers.apply_fill(bid, FillRecord("k1", "20260300", 2, 96.0, when), when)
+    assert booked_now is (where == "before journal")
+    assert not brokers.apply_fill(bid, FillRecord("k1", "20260300", 2, 96.0, when), when)
+    assert ContractPositions(docs).all() == {("SOFR", "20260300"): 2}
+    assert StrategyPositions(docs).all() == {("classic", "SOFR"): 2}
+    assert len(brokers.get(bid).fills) == 1
