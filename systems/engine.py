@@ -24,10 +24,17 @@ from systems.accounts import (
 )
 from systems.buffering import buffer_edges, buffer_width, buffered_position
 from systems.config import BacktestConfig, TradingRule
-from systems.daily import Daily
+from systems.daily import Daily, ffill
+from systems.estimation.forecast_weights import smoothed_daily_weights
+from systems.estimation.instrument_weights import SubsystemInputs, estimate_instrument_weights
 from systems.estimation.scalars import estimate_scalars, scalar_for
-from systems.estimation.system import combine_estimated, estimate_forecast_weight_tables
-from systems.forecasts import combine_forecasts, scale_and_cap
+from systems.estimation.system import (
+    combined_forecast,
+    estimate_fdm,
+    estimate_forecast_weight_tables,
+    forecast_frame,
+)
+from systems.forecasts import combine_forecasts, scale_and_cap, smoothed_weights
 from systems.fx import FxRates
 from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
 from systems.portfolio import instrument_weights, notional_position
@@ -134,7 +141,7 @@ def _subsystem(
     raw: RawData | None = None,
     raw_forecasts: dict[str, Daily] | None = None,
     scalars: dict[str, Daily] | None = None,
-    weight_table: tuple[np.ndarray, np.ndarray] | None = None,
+    combined: Daily | None = None,
 ) -> _Subsystem:
     raw = raw or RawData(instrument, config.vol)
     raw_forecasts = raw_forecasts or _raw_forecasts(config, raw)
@@ -146,20 +153,16 @@ def _subsystem(
         )
         for name in names
     }
-    if weight_table is None:
-        start, _, combined = combine_forecasts(
+    if combined is None:
+        start, _, values = combine_forecasts(
             [forecasts[n] for n in names],
             [weights[n] for n in names],
             config.fdm[instrument.code],
             config.forecast_cap,
             config.forecast_weight_span,
         )
-    else:
-        start, combined = combine_estimated(
-            [forecasts[n] for n in names], weight_table, config.fdm[instrument.code],
-            config.forecast_cap, config.forecast_weight_span,
-        )
-    combined_series = Daily(start, combined)
+        combined = Daily(start, values)
+    combined_series = combined
     vol_scalar = volatility_scalar(
         raw.daily_returns_volatility,
         raw.daily_denominator_price,
@@ -185,9 +188,9 @@ def _subsystem(
 def _estimated_subsystems(
     config: BacktestConfig, fx: FxRates, instruments: Iterable[InstrumentInputs], estimates: dict
 ) -> dict[str, _Subsystem]:
-    """Subsystems whose forecast scalars are estimated from every instrument's raw forecasts
-    (pooled across instruments, so all raw forecasts come first). `estimates` receives the
-    scalar series per rule."""
+    """Subsystems with estimated forecast scalars, forecast weights and/or FDM: these pool
+    across instruments, so every instrument's raw forecasts come first. `estimates` receives
+    each estimated parameter as a series (and intermediate values under `details`)."""
     raws = {data.code: RawData(data, config.vol) for data in instruments}
     raw_forecasts = {code: _raw_forecasts(config, raw) for code, raw in raws.items()}
     rules_of = {code: config.rules_for(code) for code in raws}
@@ -197,23 +200,93 @@ def _estimated_subsystems(
         scalars = estimate_scalars(raw_forecasts, rules_of, config.estimation.scalar)
         estimates["forecast_scalars"] = scalars
         per_rule = {code: {r: scalar_for(scalars, r, code) for r in rules_of[code]} for code in raws}
-    tables: dict[str, tuple[np.ndarray, np.ndarray] | None] = {code: None for code in raws}
-    if config.estimation.forecast_weights:
-        capped = {
-            code: {
-                r: scale_and_cap(f, _scalar(config, r, f, per_rule[code]), config.forecast_cap)
-                for r, f in raw_forecasts[code].items()
-            }
-            for code in raws
-        }
-        tables = estimate_forecast_weight_tables(config, fx, raws, capped)
-        estimates["forecast_weight_tables"] = tables
+    combined = _estimated_combination(config, fx, raws, raw_forecasts, per_rule, estimates)
     out = {}
     for code in sorted(raws):
         out[code] = _subsystem(
-            config, raws[code].instrument, fx, raws[code], raw_forecasts[code], per_rule[code], tables[code]
+            config, raws[code].instrument, fx, raws[code], raw_forecasts[code], per_rule[code], combined[code]
         )
     return out
+
+
+def _estimated_combination(
+    config: BacktestConfig,
+    fx: FxRates,
+    raws: dict[str, RawData],
+    raw_forecasts: dict[str, dict[str, Daily]],
+    per_rule: dict[str, dict[str, Daily] | None],
+    estimates: dict,
+) -> dict[str, Daily]:
+    """Combined forecasts with estimated forecast weights and/or FDM (fixed ones otherwise)."""
+    capped = {
+        code: {r: scale_and_cap(f, _scalar(config, r, f, per_rule[code]), config.forecast_cap) for r, f in fc.items()}
+        for code, fc in raw_forecasts.items()
+    }
+    frames = {code: forecast_frame([capped[code][r] for r in config.rules_for(code)]) for code in capped}
+    weights: dict[str, np.ndarray] = {}
+    if config.estimation.forecast_weights:
+        details = estimates.setdefault("details", {})
+        tables = estimate_forecast_weight_tables(config, fx, raws, capped, details)
+        details["forecast_weight_tables"] = tables
+        for code, (start, filled) in frames.items():
+            weights[code] = smoothed_daily_weights(
+                tables[code][0], tables[code][1], filled, start, config.forecast_weight_span
+            )
+    else:
+        for code, (_, filled) in frames.items():
+            raw_w = np.array([config.forecast_weights[code][r] for r in config.rules_for(code)])
+            weights[code] = smoothed_weights(~np.isnan(filled), raw_w, config.forecast_weight_span)
+    if config.estimation.forecast_weights:
+        estimates["forecast_weights"] = {
+            code: (frames[code][0], w, config.rules_for(code)) for code, w in weights.items()
+        }
+    if config.estimation.forecast_div_mult:
+        fdm = estimate_fdm(config, frames, weights)
+        estimates["forecast_div_multiplier"] = {c: Daily(frames[c][0], v) for c, v in fdm.items()}
+    else:
+        fdm = {code: config.fdm[code] for code in frames}
+    return {
+        code: Daily(start, combined_forecast(filled, weights[code], fdm[code], config.forecast_cap))
+        for code, (start, filled) in frames.items()
+    }
+
+
+def _estimated_portfolio(
+    config: BacktestConfig,
+    fx: FxRates,
+    subsystems: dict[str, _Subsystem],
+    fixed: tuple[int, np.ndarray],
+    estimates: dict,
+) -> tuple[int, np.ndarray, Daily | None]:
+    """Instrument weights and/or IDM estimated from the subsystems' P&L (spec 4 and 5)."""
+    codes = config.instruments
+    inputs = [
+        SubsystemInputs(
+            subsystems[c].position, subsystems[c].vol_scalar, subsystems[c].daily_prices, subsystems[c].costs,
+            lambda labels, ccy=subsystems[c].currency: fx.asof(ccy, labels),
+        )
+        for c in codes
+    ]
+    sections = config.estimation.sections
+    found = estimate_instrument_weights(
+        inputs,
+        sections["instrument_weight_estimate"],
+        sections["instrument_correlation_estimate"],
+        sections["instrument_div_mult_estimate"],
+        config.instrument_weight_span,
+        (config.buffer_method, config.buffer_size, config.buffer_trade_to_edge),
+        config.costs,
+        config.estimation.instrument_div_mult,
+        None if config.estimation.instrument_weights else fixed,
+    )
+    estimates.setdefault("details", {})["instrument_weights"] = found
+    if config.estimation.instrument_weights:
+        estimates["instrument_weights"] = (found["start"], found["weights"], codes)
+    idm = None
+    if config.estimation.instrument_div_mult:
+        idm = Daily(found["start"], found["idm"])
+        estimates["instrument_div_multiplier"] = idm
+    return found["start"], found["weights"], idm
 
 
 def run_backtest(config: BacktestConfig, inputs: BacktestInputs, today_seconds: int) -> BacktestResult:
@@ -251,13 +324,19 @@ def run_backtest_streaming(
         [config.instrument_weights[c] for c in codes],
         config.instrument_weight_span,
     )
+    idm_series: Daily | None = None
+    if config.estimation.portfolio:
+        w_start, weights, idm_series = _estimated_portfolio(config, fx, subsystems, (w_start, weights), estimates)
     results: dict[str, InstrumentResult] = {}
     for column, code in enumerate(codes):
         sub = subsystems[code]
         weight = Daily(w_start, weights[:, column])
-        notional = notional_position(sub.position, weight, config.idm)
+        idm = config.idm
+        if idm_series is not None:  # ffill(REIDX(IDM, S's grid))
+            idm = ffill(idm_series.reindex(sub.position.start, len(sub.position)))
+        notional = notional_position(sub.position, weight, idm)
         width = buffer_width(
-            config.buffer_method, config.buffer_size, notional, sub.vol_scalar, weight, config.idm
+            config.buffer_method, config.buffer_size, notional, sub.vol_scalar, weight, idm
         )
         lower, upper = buffer_edges(notional, width)
         buffered = buffered_position(notional, lower, upper, config.buffer_trade_to_edge)

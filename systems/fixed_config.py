@@ -49,9 +49,38 @@ def used_parameters(config: BacktestConfig, estimates: Mapping[str, Any] | None 
             # estimated scalars are recorded at their last value (what production fixes)
             used["forecast_scalars"].update(_last_scalars(scalars))
             used["estimated_last_value"] = ["forecast_scalars"]
+        remaining.pop("details", None)
+        last = _last_values(remaining)
+        for key, value in last.items():
+            if isinstance(used[key], dict):
+                used[key].update(value)
+            else:
+                used[key] = value
+        used["estimated_last_value"] = sorted(used.get("estimated_last_value", []) + list(last))
+        remaining = {k: v for k, v in remaining.items() if k not in last}
         if remaining:
             used["estimated"] = sorted(remaining)
     return used
+
+
+def _last_values(estimates: Mapping[str, Any]) -> dict[str, Any]:
+    """The last value of each estimated weight and multiplier series (what production fixes)."""
+    out: dict[str, Any] = {}
+    if "forecast_weights" in estimates:  # instrument -> (start, days x rules, rules)
+        out["forecast_weights"] = {
+            code: {rule: float(w) for rule, w in zip(rules, matrix[-1], strict=True)}
+            for code, (_, matrix, rules) in sorted(estimates["forecast_weights"].items())
+        }
+    if "forecast_div_multiplier" in estimates:  # instrument -> Daily
+        out["forecast_div_multiplier"] = {
+            code: series.last_valid() for code, series in sorted(estimates["forecast_div_multiplier"].items())
+        }
+    if "instrument_weights" in estimates:  # (start, days x instruments, instruments)
+        _, matrix, codes = estimates["instrument_weights"]
+        out["instrument_weights"] = {code: float(w) for code, w in zip(codes, matrix[-1], strict=True)}
+    if "instrument_div_multiplier" in estimates:
+        out["instrument_div_multiplier"] = estimates["instrument_div_multiplier"].last_valid()
+    return out
 
 
 def _last_scalars(scalars: Mapping[str, Any]) -> dict[str, float]:

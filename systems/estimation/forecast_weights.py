@@ -18,6 +18,8 @@ from systems.daily import SECONDS_PER_DAY, Daily, align, day_of_bin, ffill
 from systems.estimation.fitting import FitSettings
 from systems.estimation.weekly import MICROS_PER_DAY, stack, weekly
 
+SECONDS_PER_YEAR = 365.25 * 24 * 60 * 60
+
 
 @dataclass
 class RulePnl:
@@ -59,8 +61,21 @@ def cost_per_trade(price: Daily, vol: Daily, params: CostParameters) -> float:
 def turnover(forecast: np.ndarray) -> float:
     """256 x mean |daily change of forecast/10| (NaN changes skipped)."""
     changes = np.abs(np.diff(forecast / 10.0))
-    changes = changes[~np.isnan(changes)]
-    return 256.0 * float(np.mean(changes)) if len(changes) else float("nan")
+    valid = ~np.isnan(changes)
+    if not valid.any():
+        return float("nan")
+    # pandas' mean: the sum over the whole column with NaN as 0, over the count
+    return float(np.sum(np.where(valid, changes, 0.0)) / valid.sum()) * 256.0
+
+
+def length_weighted_average(values: list[float], lengths: list[int]) -> float:
+    """Average weighted by length; NaN values drop out and the other weights are rescaled."""
+    total = float(sum(lengths))
+    weights = np.array([n / total for n in lengths])
+    values_array = np.array(values)
+    weights[np.isnan(weights * values_array)] = 0.0
+    normalised = weights * (1.0 / np.nansum(weights))
+    return float(np.nansum(normalised * values_array))
 
 
 def rule_pnl(
@@ -70,12 +85,15 @@ def rule_pnl(
     params: CostParameters,
     fx_asof: Callable[[np.ndarray], np.ndarray],
     cash_vol_target: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(gross, average position x vol x 16) on the forecast's grid, before the cost rate."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """On the forecast's grid: gross P&L in base currency, and the cost curve's parts: average
+    position x annual vol in points (back-filled, from the first held position), the year
+    fraction of each row, the FX rate."""
     start, length = forecast.start, len(forecast)
     prices = price.asof(start, length)
+    # the reference's arithmetic order, term by term (the SLSQP step downstream amplifies ulps)
     average = cash_vol_target / (vol.values * params.pointsize)
-    position = Daily(vol.start, average).asof(start, length) * forecast.values / 10.0
+    position = Daily(vol.start, average).asof(start, length) * (forecast.values / 10.0)
     delayed = np.full(length, np.nan)
     delayed[1:] = position[:-1]
     held = ffill(delayed)
@@ -88,13 +106,12 @@ def rule_pnl(
     gross = gross * params.pointsize * fx
     # cost curve per unit of SR cost: -A*sigma*16 as of each day, back-filled, from the first
     # held position; each day carries the calendar time since the previous row
-    unit = Daily(vol.start, average * vol.values * 16.0).asof(start, length)
+    unit = Daily(vol.start, average * (vol.values * 16.0)).asof(start, length)
     unit = _bfill(unit)
     unit = np.where(np.isnan(held), np.nan, unit)
     elapsed = np.full(length, np.nan)
-    elapsed[1:] = np.diff(label_days) / 365.25
-    unit_costs = -unit * elapsed * params.pointsize * fx
-    return gross, unit_costs
+    elapsed[1:] = (np.diff(label_days) * float(SECONDS_PER_DAY)) / SECONDS_PER_YEAR
+    return gross, unit, elapsed, fx
 
 
 def pooled_weekly_returns(

@@ -14,16 +14,36 @@ from systems.estimation.settings import ScalarSettings
 
 
 def _running_mean(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    """Rolling mean over `window` rows of the non-NaN values, NaN until `min_periods` of them."""
-    valid = ~np.isnan(x)
-    sums = np.concatenate(([0.0], np.cumsum(np.where(valid, x, 0.0))))
-    counts = np.concatenate(([0], np.cumsum(valid)))
-    ends = np.arange(1, len(x) + 1)
-    begins = np.maximum(ends - window, 0)
-    n = counts[ends] - counts[begins]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (sums[ends] - sums[begins]) / n
-    return np.where(n >= min_periods, mean, np.nan)
+    """Rolling mean over `window` rows of the non-NaN values, NaN until `min_periods` of them.
+
+    Compensated (Kahan) running sums, added and removed as pandas' rolling mean does, so the
+    scalars are the reference's to the last bit (one pass, O(rows)).
+    """
+    values = x.tolist()
+    out = [float("nan")] * len(values)
+    total = add_c = remove_c = 0.0
+    count = same = 0
+    previous = float("nan")
+    for i, value in enumerate(values):
+        if value == value:
+            count += 1
+            y = value - add_c
+            t = total + y
+            add_c = t - total - y
+            total = t
+            same = same + 1 if value == previous else 1
+            previous = value
+        if i >= window:
+            old = values[i - window]
+            if old == old:
+                count -= 1
+                y = -old - remove_c
+                t = total + y
+                remove_c = t - total - y
+                total = t
+        if count >= min_periods and count > 0:
+            out[i] = previous if same >= count else total / count
+    return np.array(out)
 
 
 def scalar_series(raw_forecasts: list[Daily], settings: ScalarSettings) -> Daily:

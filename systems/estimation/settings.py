@@ -19,8 +19,6 @@ SWITCHES = (
 )
 # Switches whose estimation the engine does not do yet: turning one on is refused.
 NOT_SUPPORTED_YET: tuple[str, ...] = (
-    "use_forecast_weight_estimates",
-    "use_forecast_div_mult_estimates",
     "use_instrument_weight_estimates",
     "use_instrument_div_mult_estimates",
 )
@@ -129,12 +127,19 @@ class EstimationSettings:
 
     forecast_scalars: bool = False
     forecast_weights: bool = False
+    forecast_div_mult: bool = False
+    instrument_weights: bool = False
+    instrument_div_mult: bool = False
     scalar: ScalarSettings = field(default_factory=ScalarSettings)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def any(self) -> bool:
-        return self.forecast_scalars or self.forecast_weights
+        return self.forecast_scalars or self.forecast_weights or self.forecast_div_mult or self.portfolio
+
+    @property
+    def portfolio(self) -> bool:
+        return self.instrument_weights or self.instrument_div_mult
 
 
 def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> EstimationSettings:
@@ -190,6 +195,9 @@ def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> Est
     return EstimationSettings(
         forecast_scalars=switches["use_forecast_scale_estimates"],
         forecast_weights=switches["use_forecast_weight_estimates"],
+        forecast_div_mult=switches["use_forecast_div_mult_estimates"],
+        instrument_weights=switches["use_instrument_weight_estimates"],
+        instrument_div_mult=switches["use_instrument_div_mult_estimates"],
         scalar=scalar,
         sections=sections,
     )

@@ -12,16 +12,18 @@ import numpy as np
 
 from systems.accounts import CostParameters
 from systems.daily import Daily, align, ffill
+from systems.estimation.div_mult import dm_series, period_correlations
 from systems.estimation.fitting import fit_weights
 from systems.estimation.forecast_weights import (
     cost_per_trade,
     fit_settings,
+    length_weighted_average,
     pooled_weekly_returns,
     rule_pnl,
     smoothed_daily_weights,
     turnover,
 )
-from systems.positions import daily_cash_vol_target
+from systems.estimation.weekly import stack, weekly
 
 if TYPE_CHECKING:
     from systems.config import BacktestConfig
@@ -35,11 +37,17 @@ def _params(raw: RawData) -> CostParameters:
 
 
 def estimate_forecast_weight_tables(
-    config: BacktestConfig, fx: FxRates, raws: dict[str, RawData], capped: dict[str, dict[str, Daily]]
+    config: BacktestConfig,
+    fx: FxRates,
+    raws: dict[str, RawData],
+    capped: dict[str, dict[str, Daily]],
+    details: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per instrument: (row labels in microseconds, fit rows x its sorted rules)."""
+    """Per instrument: (row labels in microseconds, fit rows x its sorted rules). `details`, if
+    given, receives the intermediate values (cost per trade, turnovers, SR costs, returns)."""
+    details = {} if details is None else details
     section = config.estimation.sections["forecast_weight_estimate"]
-    target = daily_cash_vol_target(config.capital, config.percentage_vol_target)
+    target = config.capital * ((config.percentage_vol_target / 100.0) / 16.0)  # reference order
     codes = sorted(raws)
     rules_of = {c: config.rules_for(c) for c in codes}
     gross: dict[str, dict[str, tuple[int, np.ndarray, np.ndarray]]] = {}
@@ -52,12 +60,13 @@ def estimate_forecast_weight_tables(
         gross[code], turnovers[code] = {}, {}
         for rule in rules_of[code]:
             forecast = capped[code][rule]
-            g, unit = rule_pnl(
+            g, unit, elapsed, fx_rate = rule_pnl(
                 forecast, raw.daily_prices, raw.daily_returns_volatility, params,
                 lambda labels, ccy=raw.instrument.currency: fx.asof(ccy, labels), target,
             )
-            gross[code][rule] = (forecast.start, g, unit)
+            gross[code][rule] = (forecast.start, g, (unit, elapsed, raw.instrument.pointsize, fx_rate))
             turnovers[code][rule] = turnover(forecast.values)
+    details["cost_per_trade"], details["turnover"] = cpt, turnovers
     pools: dict[tuple[str, ...], list[str]] = {}
     for code in codes:
         pools.setdefault(tuple(rules_of[code]), []).append(code)
@@ -67,18 +76,18 @@ def estimate_forecast_weight_tables(
         # SR cost of each (instrument, rule): turnover pooled across the group, weighted by length
         cost_sr: dict[str, dict[str, float]] = {code: {} for code in members}
         for rule in rules:
-            tau = np.array([turnovers[c][rule] for c in members])
-            rows = np.array([len(capped[c][rule]) for c in members], dtype=float)
-            ok = ~np.isnan(tau)
-            pooled_tau = float(np.sum(tau[ok] * rows[ok]) / np.sum(rows[ok])) if ok.any() else np.nan
+            pooled_tau = length_weighted_average(
+                [turnovers[c][rule] for c in members], [len(capped[c][rule]) for c in members]
+            )
             for code in members:
-                hold = raws[code].instrument.rolls_per_year * 2 * cpt[code]
+                hold = (raws[code].instrument.rolls_per_year * 2.0) * cpt[code]
                 c = pooled_tau * cpt[code] + hold
-                start, g, unit = gross[code][rule]
-                costs = c * unit
+                start, g, (unit, elapsed, pointsize, fx_rate) = gross[code][rule]
+                costs = (((-c) * unit) * elapsed) * pointsize * fx_rate
                 g0 = np.where(g == 0.0, np.nan, g)
                 k0 = np.where(costs == 0.0, np.nan, costs)
                 cost_sr[code][rule] = 16.0 * np.nanmean(k0) / np.nanstd(g0, ddof=1)
+                details.setdefault("sr_cost", {})[(code, rule)] = c
         pool = members if section["pool_gross_returns"] else None
         for code in members:
             group = pool if pool is not None else [code]
@@ -87,6 +96,7 @@ def estimate_forecast_weight_tables(
                 mean_tau = np.nanmean([turnovers[c][rule] for c in group])
                 adjusted[rule] = cost_multiplier * cost_sr[code][rule] / turnovers[code][rule] * mean_tau
             labels, returns = pooled_weekly_returns({c: gross[c] for c in group}, list(rules), adjusted)
+            details.setdefault("returns", {})[code] = (labels, returns)
             tables[code] = fit_weights(labels, returns, fit_settings(section, len(group)))
     return tables
 
@@ -102,3 +112,48 @@ def combine_estimated(
     weights = smoothed_daily_weights(table[0], table[1], filled, start, span)
     combined = np.nansum(weights * filled, axis=1) * fdm
     return start, np.clip(combined, -cap, cap)
+
+
+def forecast_frame(capped: list[Daily]) -> tuple[int, np.ndarray]:
+    """The combination input: the capped forecasts outer-joined and forward-filled."""
+    start, columns = align(*capped)
+    if not columns:
+        return start, np.empty((0, 0))
+    return start, ffill(np.column_stack(columns))
+
+
+def estimate_fdm(
+    config: BacktestConfig,
+    frames: dict[str, tuple[int, np.ndarray]],
+    weights: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The smoothed FDM of each instrument on its forecast grid (spec 3): one pooled correlation
+    history per group of instruments with the same rules."""
+    corr_section = config.estimation.sections["forecast_correlation_estimate"]
+    dm_section = config.estimation.sections["forecast_div_mult_estimate"]
+    codes = sorted(frames)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for code in codes:
+        key = tuple(config.rules_for(code)) if corr_section["pool_instruments"] else (code,)
+        groups.setdefault(key, []).append(code)
+    out = {}
+    for members in groups.values():
+        weekly_frames = [weekly(frames[c][0], frames[c][1], "last") for c in members]
+        labels, values = stack(weekly_frames)
+        pooled = len(members)
+        period_labels, corrs = period_correlations(
+            labels, values, float(corr_section["ew_lookback"]) * pooled,
+            int(corr_section["min_periods"]) * pooled, bool(corr_section["cleaning"]),
+            bool(corr_section["floor_at_zero"]),
+        )
+        for code in members:
+            out[code] = dm_series(
+                period_labels, corrs, frames[code][0], weights[code], float(dm_section["ewma_span"]),
+                float(dm_section["dm_max"]),
+            )
+    return out
+
+
+def combined_forecast(filled: np.ndarray, weights: np.ndarray, fdm: float | np.ndarray, cap: float) -> np.ndarray:
+    """C = clip(FDM x sum_k W_k F_k, +-cap); NaN terms skipped, nothing at all gives 0."""
+    return np.clip(np.nansum(weights * filled, axis=1) * fdm, -cap, cap)
