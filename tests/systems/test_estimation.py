@@ -64,7 +64,7 @@ def test_estimates_do_not_depend_on_instrument_order(estimated_run):
         other = backwards.estimates["forecast_scalars"][rule]
         assert other.start == series.start
         np.testing.assert_array_equal(other.values, series.values)
-    for code, (start, weights, _) in result.estimates["forecast_weights"].items():
+    for code, (_, weights, _) in result.estimates["forecast_weights"].items():
         np.testing.assert_array_equal(backwards.estimates["forecast_weights"][code][1], weights)
         np.testing.assert_array_equal(
             backwards.estimates["forecast_div_multiplier"][code].values,
