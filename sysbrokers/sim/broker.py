@@ -90,6 +90,7 @@ class SimBroker:
         # The market at one moment never changes: each (instrument, contract, time) is priced once
         # (a stack handler pass sends many orders in one contract at one time).
         self._mids: dict[tuple[str, str, dt.datetime], float | None] = {}
+        self._listings: dict[tuple[str, dt.datetime], list[str]] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _now(self) -> dt.datetime:
@@ -119,6 +120,15 @@ class SimBroker:
             self._mids.clear()
         self._mids[key] = mid
         return mid
+
+    def _listed(self, instrument: str, now: dt.datetime) -> list[str]:
+        """The contracts listed at `now`, worked out once per (instrument, time) like the mids."""
+        key = (instrument, now)
+        if key not in self._listings:
+            if len(self._listings) >= 4096:
+                self._listings.clear()
+            self._listings[key] = self.market.listed_contracts(instrument, now)
+        return self._listings[key]
 
     def quote(self, instrument: str, contract_id: str, now: dt.datetime | None = None) -> Quote | None:
         mid = self.mid_price(instrument, contract_id, now)
@@ -218,7 +228,7 @@ class SimBroker:
 
     def _reject_reason(self, request: OrderRequest, now: dt.datetime) -> str | None:
         try:
-            listed = self.market.listed_contracts(request.instrument_code, now)
+            listed = self._listed(request.instrument_code, now)
         except BrokerError as exc:
             return str(exc)
         for leg in request.legs:
