@@ -361,55 +361,78 @@ class IBBroker:
             raise BrokerError(f"no broker order '{broker_order_id}' placed through IB by this installation")
         return doc
 
+    def _own(self, doc: dict[str, Any]) -> bool:
+        """Placed by this connection (IB syncs its status to us, and lets us change it)."""
+        return self.connection.ib.isConnected() and doc["ib"]["client_id"] == self.connection.client_id
+
     def _trade(self, doc: dict[str, Any]) -> Trade | None:
-        ib_part = doc["ib"]
-        if not self.connection.ib.isConnected():
+        if not self._own(doc):
             return None
-        return self.connection.ib.wrapper.trades.get((ib_part["client_id"], ib_part["order_id"]))
+        return self.connection.ib.wrapper.trades.get((doc["ib"]["client_id"], doc["ib"]["order_id"]))
 
     def _order_fills(self, broker_order_id: str) -> list[Fill]:
         return sorted((Fill.from_dict(d["fill"]) for d in self._docs.find(FILLS, broker_order_id=broker_order_id)),
                       key=lambda f: (f.time, f.fill_id))
 
-    def _refresh(self, broker_order_id: str) -> BrokerOrder:
-        """Our order as IB now has it: fills from the stored executions, status from IB's."""
+    def _filled(self, request: OrderRequest, fills: list[Fill]) -> tuple[int, float | None]:
+        """Filled quantity (spreads or contracts) and ratio-weighted average price, from the fills."""
+        first = request.legs[0]
+        filled = int(sum(f.quantity for f in fills if f.contract_id == first.contract_id) / first.ratio)
+        if not filled:
+            return 0, None
+        price = 0.0
+        for leg in request.legs:
+            mine = [f for f in fills if f.contract_id == leg.contract_id]
+            total = sum(abs(f.quantity) for f in mine)
+            if total:
+                price += leg.ratio * sum(abs(f.quantity) * f.price for f in mine) / total
+        return filled, price
+
+    def _ib_open(self) -> set[tuple[int, int]] | None:
+        """(client id, order id) of every order working at IB, when we hold open orders this
+        connection has no live status for (placed by another connection, or before a reconnect);
+        None when there are none."""
+        others = [doc for doc in self._docs.find(ORDERS, open=True) if self._trade(doc) is None]
+        if not others:
+            return None
+        trades = self._call("open orders", lambda ib: ib.reqAllOpenOrders())
+        return {(t.order.clientId, t.order.orderId) for t in trades if t.orderStatus.status not in _DONE}
+
+    def _refresh(self, broker_order_id: str, ib_open: set[tuple[int, int]] | None = None) -> BrokerOrder:
+        """Our order as IB now has it: fills from the stored executions; status from IB's for our
+        own connection's orders, and for another connection's from whether IB still works it."""
         self._sync_fills(self.connection.ib.fills() if self.connection.ib.isConnected() else [])
         doc = self._load(broker_order_id)
+        stored = BrokerOrder.from_dict(doc)
         order = BrokerOrder.from_dict(doc)
-        if not order.status.is_open:
-            return order
         request = order.request
-        fills = self._order_fills(broker_order_id)
-        first = request.legs[0]
-        leg_qty = sum(f.quantity for f in fills if f.contract_id == first.contract_id)
-        filled = int(leg_qty / first.ratio)
-        if fills and filled:
-            price = 0.0
-            for leg in request.legs:
-                mine = [f for f in fills if f.contract_id == leg.contract_id]
-                total = sum(abs(f.quantity) for f in mine)
-                if total:
-                    price += leg.ratio * sum(abs(f.quantity) * f.price for f in mine) / total
-            order.average_fill_price = price
-        order.filled_quantity = filled
+        order.filled_quantity, order.average_fill_price = self._filled(request, self._order_fills(broker_order_id))
+        if order.filled_quantity == 0:
+            order.average_fill_price = stored.average_fill_price
         trade = self._trade(doc)
         status = order.status
-        if filled == request.quantity:
+        if order.filled_quantity == request.quantity:
             status = OrderStatus.FILLED
+        elif not order.status.is_open:
+            pass  # ended earlier; a late execution only adds to what was filled
         elif trade is not None and trade.orderStatus.status in ("Cancelled", "ApiCancelled", "Inactive"):
             errors = [e for e in trade.log if e.errorCode and e.errorCode not in (202, 10148)]
-            if doc["ib"]["cancel_requested"] or filled:
+            if doc["ib"]["cancel_requested"] or order.filled_quantity:
                 status = OrderStatus.CANCELLED
             else:
                 status = OrderStatus.REJECTED
                 order.reject_reason = errors[-1].message if errors else f"IB: {trade.orderStatus.status}"
+        elif trade is None and ib_open is not None and (doc["ib"]["client_id"], doc["ib"]["order_id"]) not in ib_open:
+            status = OrderStatus.CANCELLED
+            order.reject_reason = "no longer working at IB (cancelled there, or a DAY order that expired)"
         else:
-            status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.SUBMITTED
-        if status != order.status or filled != BrokerOrder.from_dict(doc).filled_quantity:
-            order.status = status
+            status = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.SUBMITTED
+        order.status = status
+        if (status, order.filled_quantity) != (stored.status, stored.filled_quantity):
             order.updated_at = self._now()
             self._docs.put(ORDERS, broker_order_id, {**order.to_dict(), "open": status.is_open, "ib": doc["ib"]})
-        return order
+            return order
+        return stored
 
     def _session_trade(self, broker_order_id: str, doing: str) -> tuple[dict[str, Any], Trade]:
         self.connection.ensure_connected()
@@ -466,13 +489,15 @@ class IBBroker:
     def get_order(self, broker_order_id: str) -> BrokerOrder:
         self._load(broker_order_id)
         self._sync_fills(self._call("executions", lambda ib: ib.reqExecutions()))
-        return self._refresh(broker_order_id)
+        return self._refresh(broker_order_id, self._ib_open())
 
     def open_orders(self) -> list[BrokerOrder]:
         open_ids = [doc["broker_order_id"] for doc in self._docs.find(ORDERS, open=True)]
-        if open_ids:
-            self._sync_fills(self._call("executions", lambda ib: ib.reqExecutions()))
-        orders = [self._refresh(order_id) for order_id in open_ids]
+        if not open_ids:
+            return []
+        self._sync_fills(self._call("executions", lambda ib: ib.reqExecutions()))
+        ib_open = self._ib_open()
+        orders = [self._refresh(order_id, ib_open) for order_id in open_ids]
         return [order for order in orders if order.status.is_open]
 
     def all_orders(self) -> list[BrokerOrder]:
@@ -518,8 +543,9 @@ class IBBroker:
     def fills(self, since: dt.datetime | None = None) -> list[Fill]:
         self._sync_fills(self._call("executions", lambda ib: ib.reqExecutions()))
         self._sync_fills(self.connection.ib.fills())  # commissions reported after the executions
+        ib_open = self._ib_open()
         for doc in self._docs.find(ORDERS, open=True):
-            self._refresh(doc["broker_order_id"])
+            self._refresh(doc["broker_order_id"], ib_open)
         found = [Fill.from_dict(doc["fill"]) for _, doc in self._docs.items(FILLS)]
         return sorted((f for f in found if since is None or f.time >= since), key=lambda f: (f.time, f.fill_id))
 

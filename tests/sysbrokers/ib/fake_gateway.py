@@ -151,7 +151,10 @@ class Session(asyncio.Protocol):
                           0, "", row.multiplier_text, "", row.currency, gw.local_symbol(code, contract_id),
                           row.trading_class, position, 0)
             self.send(62, 1)
-        elif kind in (5, 16):  # reqOpenOrders, reqAllOpenOrders
+        elif kind in (5, 16):  # reqOpenOrders (this client's), reqAllOpenOrders (every client's)
+            for order in gw.orders.values():
+                if order.status == "Submitted" and (kind == 16 or order.client_id == self.client_id):
+                    self.open_order(order)
             self.send(53, 1)
         elif kind == 99:  # reqCompletedOrders
             self.send(102)
@@ -281,6 +284,41 @@ class Session(asyncio.Protocol):
                   ib_time(e.time), ACCOUNT, row.exchange, "BOT" if e.shares > 0 else "SLD", abs(e.shares),
                   e.price, o.perm_id, o.client_id, 0, abs(e.shares), e.price, o.ref, "", "", "", 0)
         self.send(59, 1, e.exec_id, e.commission, e.currency, "", "", "")
+
+    def open_order(self, o: FakeOrder) -> None:
+        """openOrder as server version 176 lays it out (a plain order: no scale, hedge, algo,
+        delta-neutral or conditions)."""
+        gw = self.gw
+        if len(o.legs) == 1:
+            code, contract_id = gw.contracts[o.legs[0][0]]
+            row = gw.table.get(code)
+            contract = [o.legs[0][0], row.symbol, "FUT", gw.expiry(code, contract_id).strftime("%Y%m%d"), 0, "",
+                        row.multiplier_text, row.exchange, row.currency, gw.local_symbol(code, contract_id),
+                        row.trading_class]
+        else:
+            row = gw.table.get(gw.contracts[o.legs[0][0]][0])
+            contract = [0, row.symbol, "BAG", "", 0, "", "", row.exchange, row.currency, "", ""]
+        fields: list[Any] = [5, o.order_id, *contract, o.action, o.quantity, o.order_type,
+                             "" if o.limit is None else o.limit, "", "DAY", "", ACCOUNT, "", 0, o.ref,
+                             o.client_id, o.perm_id, 0, 0, 0, "", "", "", "", ""]
+        fields += [""]  # faProfile (server versions before 177)
+        fields += [""] * 27 + ["", ""]  # modelCode ... volatilityType, deltaNeutralOrderType (none), aux
+        fields += ["", "", "", "", "", "", ""]  # continuousUpdate ... comboLegsDescrip
+        legs = [] if len(o.legs) == 1 else o.legs
+        fields += [len(legs)]
+        for con_id, ratio in legs:
+            fields += [con_id, abs(ratio), "BUY" if ratio > 0 else "SELL", row.exchange, 0, 0, "", -1]
+        fields += [0, 0]  # order combo legs, smart combo routing params
+        fields += ["", "", ""]  # scale sizes, increment
+        fields += [""]  # hedgeType
+        fields += [0, "", "", 0, 0]  # optOutSmartRouting, clearing account/intent, notHeld, no delta-neutral
+        fields += [""]  # algoStrategy
+        fields += [0, 0, o.status] + [""] * 14 + [0, 0]  # solicited, whatIf, order state, randomize
+        fields += [0]  # conditions
+        fields += [""] * 16  # adjusted order fields, soft dollar tier, cashQty ...
+        fields += ["", "", ""]  # duration, postToAts, autoCancelParent
+        fields += [""] * 5  # minTradeQty ... midOffsetAtHalf
+        self.send(*fields)
 
     def order_status(self, o: FakeOrder) -> None:
         self.send(3, o.order_id, o.status, o.filled, o.quantity - o.filled, o.avg, o.perm_id, 0, o.avg,

@@ -239,3 +239,22 @@ def test_an_unknown_execution_is_not_ours(ib, gateway, market, clock):
     other.submit_order(OrderRequest(CODE, (OrderLeg(_front(market, clock)),), 1, reference="theirs"))
     assert ib.fills() == []
     other.close()
+
+
+def test_an_order_gone_from_ib_meanwhile_is_cancelled_in_our_books(tmp_path, gateway, market, clock):
+    """Another process placed it; IB cancelled it (or the DAY order expired): IB's open orders no
+    longer list it, so it is no longer open here either, with what had filled."""
+    front = _front(market, clock)
+    gateway.hold_orders = True
+    placer = make_ib(tmp_path, gateway, clock, "placer")
+    working = placer.submit_order(OrderRequest(CODE, (OrderLeg(front),), 1, reference="w"))
+    gone = placer.submit_order(OrderRequest(CODE, (OrderLeg(front),), 2, reference="g"))
+    placer.close()
+    gateway.orders[(100, int(gone.broker_order_id.split("-")[1]))].status = "Cancelled"  # at IB, by hand
+
+    reader = make_ib(tmp_path, gateway, clock, "reader")
+    assert [o.broker_order_id for o in reader.open_orders()] == [working.broker_order_id]
+    after = reader.get_order(gone.broker_order_id)
+    assert (after.status, after.filled_quantity) == (OrderStatus.CANCELLED, 0)
+    assert "no longer working at IB" in after.reject_reason
+    reader.close()
