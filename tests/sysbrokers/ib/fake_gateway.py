@@ -12,7 +12,8 @@ Tests make it send error codes (162 pacing, 200 no security definition, 201 reje
 connectivity), drop connections, go silent, restart (refuse connections for a while) and hold
 orders so that they fill while the client is away.
 
-It never sends openOrder messages: the adapter under test keeps its own order records.
+Open orders come as openOrder messages (the layout of server version 176, for plain orders and
+BAG combos) for reqOpenOrders (at connect: this client's) and reqAllOpenOrders (every client's).
 """
 
 from __future__ import annotations

@@ -258,3 +258,32 @@ def test_an_order_gone_from_ib_meanwhile_is_cancelled_in_our_books(tmp_path, gat
     assert (after.status, after.filled_quantity) == (OrderStatus.CANCELLED, 0)
     assert "no longer working at IB" in after.reject_reason
     reader.close()
+
+
+def test_startup_and_interactive_controls_clear_recorded_ids(tmp_path):
+    """A killed process left its client id behind: startup's job and the menu item both clear it."""
+    import datetime as dt
+    import subprocess
+
+    from sysproduction.wiring import make_blob
+    from tests.sysproduction.control.helpers import env_for, make_installation, sysprod
+
+    root = make_installation(tmp_path / "inst", {}, now=dt.datetime(2026, 11, 25, 10, 0))
+    documents = make_blob(root).documents
+    documents.put(COLLECTION, "100", {"pid": 1, "host": "elsewhere", "process": "run_stack_handler"})
+    out = subprocess.run([sys.executable, "-m", "sysproduction.interactive_controls"], input="6\n0\n",
+                         capture_output=True, text=True, env=env_for(root), timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "cleared IB client ids: 100" in out.stdout and documents.keys(COLLECTION) == []
+    documents.put(COLLECTION, "101", {"pid": 1, "host": "elsewhere", "process": "run_stack_handler"})
+    run = sysprod(root, "run", "startup")
+    assert "clear_broker_client_ids: ran 1, ok; cleared IB client ids: 101" in run.stdout, run.stdout + run.stderr
+    assert documents.keys(COLLECTION) == []
+
+
+def test_account_value_in_another_currency_uses_ib_s_fx_rate(ib, market, clock):
+    from sysbrokers.sim.market import fx_pair_prices
+
+    usd = ib.account_value("USD")
+    rate = fx_pair_prices(market, "USDEUR", clock.now()).iloc[-1]
+    assert ib.account_value("EUR") == pytest.approx(usd * rate)
