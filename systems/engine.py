@@ -7,6 +7,7 @@ and its P&L are computed; the portfolio account sums them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from systems.accounts import (
 from systems.buffering import buffer_edges, buffer_width, buffered_position
 from systems.config import BacktestConfig, TradingRule
 from systems.daily import Daily, ffill
+from systems.degenerate import pnl_reason, subsystem_reason
 from systems.estimation.forecast_weights import smoothed_daily_weights
 from systems.estimation.instrument_weights import SubsystemInputs, estimate_instrument_weights
 from systems.estimation.scalars import estimate_scalars, scalar_for
@@ -40,6 +42,8 @@ from systems.inputs import BacktestInputs, FxInputs, InstrumentInputs
 from systems.portfolio import instrument_weights, notional_position
 from systems.positions import daily_cash_vol_target, subsystem_position, volatility_scalar
 from systems.rawdata import RawData
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class BacktestResult:
     instrument_net: dict[str, Statistics]
     # Estimated parameters as series (see systems.estimation); empty when all are fixed.
     estimates: dict = field(default_factory=dict)
+    # Instruments left out of the weights and the account, with the reason (systems.degenerate).
+    flagged: dict[str, str] = field(default_factory=dict)
 
 
 def rule_forecast(rule: TradingRule, raw: RawData) -> Daily:
@@ -259,7 +265,7 @@ def _estimated_portfolio(
     estimates: dict,
 ) -> tuple[int, np.ndarray, Daily | None]:
     """Instrument weights and/or IDM estimated from the subsystems' P&L (spec 4 and 5)."""
-    codes = config.instruments
+    codes = sorted(subsystems)
     inputs = [
         SubsystemInputs(
             subsystems[c].position, subsystems[c].vol_scalar, subsystems[c].daily_prices, subsystems[c].costs,
@@ -315,10 +321,24 @@ def run_backtest_streaming(
         subsystems = _estimated_subsystems(config, fx, instruments, estimates)
     else:
         subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}
-    codes = config.instruments
-    missing = [c for c in codes if c not in subsystems]
+    missing = [c for c in config.instruments if c not in subsystems]
     if missing:
         raise SysprodError(f"no input data for instrument(s) {', '.join(missing)}")
+    flagged = {
+        code: reason
+        for code in config.instruments
+        if (reason := subsystem_reason(
+            subsystems[code].position, subsystems[code].volatility, config.vol.vol_abs_min,
+            subsystems[code].daily_prices if config.costs.vol_normalise else None,
+        )) is not None
+    }
+    codes = [c for c in config.instruments if c not in flagged]
+    if not codes:
+        raise SysprodError(
+            "every instrument is degenerate: " + "; ".join(f"{c}: {r}" for c, r in sorted(flagged.items()))
+        )
+    for code, reason in sorted(flagged.items()):
+        _log.warning("%s left out of weights and account: %s", code, reason)
     w_start, weights = instrument_weights(
         [subsystems[c].position for c in codes],
         [config.instrument_weights[c] for c in codes],
@@ -326,7 +346,8 @@ def run_backtest_streaming(
     )
     idm_series: Daily | None = None
     if config.estimation.portfolio:
-        w_start, weights, idm_series = _estimated_portfolio(config, fx, subsystems, (w_start, weights), estimates)
+        kept = {c: subsystems[c] for c in codes}
+        w_start, weights, idm_series = _estimated_portfolio(config, fx, kept, (w_start, weights), estimates)
     results: dict[str, InstrumentResult] = {}
     for column, code in enumerate(codes):
         sub = subsystems[code]
@@ -363,6 +384,12 @@ def run_backtest_streaming(
             final_weight=float(weights[-1, column]) if len(weights) else float("nan"),
             pnl=pnl,
         )
+        reason = pnl_reason(pnl.gross.values, pnl.costs)
+        if reason is not None:  # weights are already set: it is left out of the account only
+            flagged[code] = reason
+            _log.warning("%s left out of the account: %s", code, reason)
+            del results[code]
+            continue
         if on_instrument is not None:
             on_instrument(results[code])
     curve = account_curve([r.pnl for r in results.values()], config.capital)
@@ -376,4 +403,5 @@ def run_backtest_streaming(
         gross=statistics(curve.gross_pct),
         instrument_net=per_instrument,
         estimates=estimates,
+        flagged=flagged,
     )

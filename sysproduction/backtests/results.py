@@ -93,6 +93,7 @@ def summary_of(result: BacktestResult, seconds: float, config: BacktestConfig | 
         "ann_std_pct": _finite(result.net.ann_std_pct),
         "instrument_sharpe": {c: _finite(s.sharpe) for c, s in result.instrument_net.items()},
         "instruments": list(result.instruments),
+        "flagged": dict(result.flagged),  # degenerate instruments left out, with the reason
         "seconds": round(seconds, 3),
     }
     if config is not None:

@@ -73,6 +73,8 @@ def run(
         f"{len(summary['instruments'])} instruments, Sharpe {_fmt(sharpe)} "
         f"(gross {_fmt(summary['gross_sharpe'])}), {summary['seconds']:.2f} s -> {out}"
     )
+    for code, reason in sorted(summary.get("flagged", {}).items()):
+        click.echo(f"warning: {code} left out of weights and account: {reason}", err=True)
 
 
 class _LaterClock:
