@@ -95,7 +95,7 @@ class IBBroker:
     def _now(self) -> dt.datetime:
         return self._clock.now()
 
-    def _call(self, what: str, request: Any, history: bool = False) -> Any:
+    def _call(self, what: str, request: Any, history: Any = None) -> Any:
         return self.connection.call(what, request, history=history)
 
     def _catch_up(self) -> None:
@@ -146,7 +146,7 @@ class IBBroker:
                                              formatDate=2))
 
         try:
-            return self._call(what, ask, history=True)
+            return self._call(what, ask, history=contract.conId or contract.symbol + contract.currency)
         except NoBars:
             return []  # a listed contract that has not traded in the period
 

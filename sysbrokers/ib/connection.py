@@ -14,7 +14,7 @@ import atexit
 import datetime as dt
 import logging
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -59,8 +59,12 @@ class IBSettings:
     backoff_seconds: float = 1.0  # doubles after each failed attempt
     pacing_retries: int = 3
     pacing_backoff_seconds: float = 15.0  # IB asks for a pause after a pacing violation
-    history_requests_per_window: int = 50  # IB allows 60 historical requests per 10 minutes
-    history_window_seconds: float = 600.0
+    # IB's hard limit (60 requests per 10 minutes) is for bars of 30 s or less; hourly and daily
+    # bars are throttled softly, and six requests for one contract within 2 s is a violation.
+    history_requests_per_window: int = 50
+    history_window_seconds: float = 60.0
+    contract_requests_per_window: int = 5
+    contract_window_seconds: float = 2.0
 
 
 class IBConnection:
@@ -82,6 +86,7 @@ class IBConnection:
         self.last_error = ""
         self.on_reconnect: list[Callable[[], None]] = []
         self._history_times: deque[float] = deque()
+        self._contract_times: dict[Any, deque[float]] = defaultdict(deque)
         self._closed = False
         self._connected_before = False
         atexit.register(self.close)
@@ -190,7 +195,7 @@ class IBConnection:
                 log.debug("closing the IB connection", exc_info=True)
 
     # --- requests -------------------------------------------------------------------------------
-    def call(self, what: str, request: Callable[[IB], T], *, history: bool = False) -> T:
+    def call(self, what: str, request: Callable[[IB], T], *, history: Any = None) -> T:
         """Run one request: errors become BrokerError/BrokerNoData naming `what`; a timeout is a
         silent disconnect (reconnect and send again, once); a pacing violation waits and retries."""
         silent_retry = True
@@ -202,8 +207,11 @@ class IBConnection:
                 self.pause(min(2.0, self.settings.request_timeout))
                 if not self.servers_connected:
                     raise BrokerError(f"{what}: the {self.where} has lost its connection to IB (error 1100); try again later")
-            if history:
-                self._pace()
+            if history is not None:  # the contract (or pair) whose bars are asked for
+                self._pace(self._history_times, self.settings.history_requests_per_window,
+                           self.settings.history_window_seconds)
+                self._pace(self._contract_times[history], self.settings.contract_requests_per_window,
+                           self.settings.contract_window_seconds)
             try:
                 return request(ib)
             except RequestError as exc:
@@ -227,14 +235,12 @@ class IBConnection:
                     continue
                 raise BrokerError(f"{what}: no answer from the {self.where}; check the gateway") from None
 
-    def _pace(self) -> None:
-        """Keep under IB's historical data limit (requests per rolling window)."""
-        window = self.settings.history_window_seconds
+    def _pace(self, times: deque[float], limit: int, window: float) -> None:
+        """Keep under one of IB's historical data limits (requests per rolling window)."""
         now = time.monotonic()
-        times = self._history_times
         while times and now - times[0] > window:
             times.popleft()
-        if len(times) >= self.settings.history_requests_per_window:
+        if len(times) >= limit:
             wait = window - (now - times[0])
             log.info("pacing IB historical requests: waiting %.0f s", wait)
             self.pause(max(wait, 0.0))

@@ -137,13 +137,25 @@ def test_pacing_violation_waits_and_asks_again_and_no_bars_is_empty(ib, gateway,
         ib.contract_bars(CODE, "20990600")  # one IB does not list
 
 
-def test_historical_requests_are_paced_within_a_window(tmp_path, gateway, clock, market):
-    broker = make_ib(tmp_path, gateway, clock, history_requests_per_window=2, history_window_seconds=0.2)
-    front = _front(market, clock)
-    for _ in range(3):
-        broker.contract_bars(CODE, front)
-    assert len(gateway.history_requests) == 3
-    assert len(broker.connection._history_times) == 2  # the first left the window before the third
+def test_historical_requests_are_paced_within_a_window(tmp_path, gateway, clock, market, monkeypatch):
+    """At most 2 requests per contract in 2 s and 3 in all per 60 s here: the third request for one
+    contract waits 2 s, the fourth request 58 s more (a clock the test controls, no real waiting)."""
+    broker = make_ib(tmp_path, gateway, clock, history_requests_per_window=3, history_window_seconds=60,
+                     contract_requests_per_window=2, contract_window_seconds=2)
+    broker.health()
+    now = [1000.0]
+    waits: list[float] = []
+    monkeypatch.setattr("sysbrokers.ib.connection.time.monotonic", lambda: now[0])
+
+    def pause(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+        now[0] += seconds
+
+    monkeypatch.setattr(broker.connection, "pause", pause)
+    near, far = market.listed_contracts(CODE, clock.now())[:2]
+    for contract in (near, near, near, far):
+        assert not broker.contract_bars(CODE, contract).empty
+    assert waits == [2.0, 58.0] and len(gateway.history_requests) == 4
     broker.close()
 
 
