@@ -182,16 +182,18 @@ def test_a_dropped_connection_is_made_again(ib, gateway, market, clock):
     assert ib.connection.reconnects == 1
 
 
-def test_the_nightly_restart_is_waited_out(ib, gateway, market, clock):
+def test_the_nightly_restart_is_waited_out(tmp_path, gateway, market, clock):
+    ib = make_ib(tmp_path, gateway, clock, reconnect_attempts=8)  # back-off 0.05, 0.1, 0.2 ... 6.4 s
     assert ib.trading_contracts(CODE)
-    gateway.restart(down_seconds=0.12)  # refuses the first attempts; back-off 0.05, 0.1, ...
+    gateway.restart(down_seconds=0.12)  # refuses the first attempts
     ib.connection.pause(0.05)
     assert ib.trading_contracts(CODE) == market.listed_contracts(CODE, clock.now())
     assert ib.connection.reconnects == 1
+    ib.close()
 
 
 def test_a_silent_socket_times_out_and_reconnects(tmp_path, gateway, market, clock):
-    broker = make_ib(tmp_path, gateway, clock, request_timeout=0.5)
+    broker = make_ib(tmp_path, gateway, clock, request_timeout=1.0)
     assert broker.trading_contracts(CODE)
     gateway.go_silent()
     assert broker.trading_contracts(CODE) == market.listed_contracts(CODE, clock.now())
