@@ -57,6 +57,7 @@ class IBSettings:
     request_timeout: float = 30.0
     reconnect_attempts: int = 6  # 1+2+4+8+16+32 s: longer than a gateway restart
     backoff_seconds: float = 1.0  # doubles after each failed attempt
+    down_hold_seconds: float = 60.0  # after giving up, calls fail at once for this long
     pacing_retries: int = 3
     pacing_backoff_seconds: float = 15.0  # IB asks for a pause after a pacing violation
     # IB's hard limit (60 requests per 10 minutes) is for bars of 30 s or less; hourly and daily
@@ -89,6 +90,8 @@ class IBConnection:
         self._contract_times: dict[Any, deque[float]] = defaultdict(deque)
         self._closed = False
         self._connected_before = False
+        self._down_until = 0.0
+        self._down_error = ""
         atexit.register(self.close)
 
     # --- connection -----------------------------------------------------------------------------
@@ -145,15 +148,20 @@ class IBConnection:
             if attempt + 1 < self.settings.reconnect_attempts:
                 time.sleep(delay)
                 delay *= 2
-        raise BrokerError(
+        self._down_error = (
             f"cannot connect to the {self.where} ({problem}); is it running, with the API enabled "
             "on that port (ib_port) and 127.0.0.1 a trusted IP?"
         )
+        # every item of a job would otherwise wait through the whole back-off again
+        self._down_until = time.monotonic() + self.settings.down_hold_seconds
+        raise BrokerError(self._down_error)
 
     def ensure_connected(self) -> IB:
         if self._closed:
             raise BrokerError(f"the connection to the {self.where} was closed")
         if not self.ib.isConnected():
+            if time.monotonic() < self._down_until:
+                raise BrokerError(self._down_error)
             again = self._connected_before
             self._drop()
             self.connect()

@@ -67,12 +67,19 @@ def test_clearing_forgets_recorded_ids_and_a_dead_process_s_id_is_taken_over(tmp
     assert clear_client_ids(data) == "no IB client ids recorded"
 
 
-def test_no_gateway_is_one_line_naming_where(tmp_path, gateway, clock):
+def test_no_gateway_is_one_line_naming_where_and_later_calls_fail_at_once(tmp_path, gateway, clock, monkeypatch):
     broker = make_ib(tmp_path, gateway, clock, port=1, reconnect_attempts=2)
+    attempts = []
+    connect_once = broker.connection._connect_once
+    monkeypatch.setattr(broker.connection, "_connect_once", lambda: (attempts.append(1), connect_once()))
     with pytest.raises(BrokerError, match=r"cannot connect to the IB Gateway/TWS at 127.0.0.1:1 .*ib_port"):
         broker.trading_contracts(CODE)
-    health = broker.health()
-    assert not health.connected and "127.0.0.1:1" in health.detail
+    assert len(attempts) == 2
+    health = broker.health()  # within down_hold_seconds: no new attempts, the same line
+    assert not health.connected and "127.0.0.1:1" in health.detail and len(attempts) == 2
+    with pytest.raises(BrokerError, match="cannot connect"):
+        broker.positions()
+    assert len(attempts) == 2
     assert SqliteDocumentStore(tmp_path / "sysprod.sqlite").keys(COLLECTION) == []
 
 
