@@ -103,8 +103,13 @@ def open_backend(url: str) -> Backend:
             "(e.g. mongodb://host:27017/production,lmdb:///srv/arctic)"
         )
     documents = open_documents(parts[0])
-    lock_folder = Path.home() / ".sysprod_locks"
-    return Backend(url, documents, open_timeseries(parts[1], lock_folder, documents))
+    series_url = parts[1]
+    if series_url.startswith("lmdb://"):  # series locks beside the LMDB folder
+        lmdb = _path_of(series_url, "lmdb")
+        lock_folder = lmdb.with_name(lmdb.name + ".locks")
+    else:  # S3 without MongoDB: this machine's locks
+        lock_folder = Path.home() / ".sysprod_locks"
+    return Backend(url, documents, open_timeseries(series_url, lock_folder, documents))
 
 
 # --- listing what a store holds ---------------------------------------------------------------
