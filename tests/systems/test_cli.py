@@ -24,7 +24,7 @@ RULES = ["carry", "ewmac16_64", "ewmac32_128", "ewmac64_256"]
 COLUMNS = ["date", "price", "volatility", *RULES, "combined_forecast", "subsystem_position",
            "notional_position", "buffer_lower", "buffer_upper", "buffered_position"]
 SUMMARY_KEYS = {"sharpe", "gross_sharpe", "ann_mean_pct", "ann_std_pct", "instrument_sharpe",
-                "instruments", "seconds", "parameters"}
+                "instruments", "flagged", "seconds", "parameters"}
 
 
 def sysprod(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
