@@ -9,9 +9,9 @@ import yaml
 
 from syscore.exceptions import BacktestConfigError
 from systems.config import parse_backtest_config, provided_config_path
-from systems.data import load_csv_inputs
 from systems.engine import run_backtest, run_backtest_streaming
 from systems.fixed_config import fixed_config, used_parameters
+from tests.systems.estimated_run import estimated_run
 
 TODAY = 1_700_000_000
 
@@ -49,14 +49,12 @@ def test_rule_variations_give_equal_weights_to_the_listed_rules():
 
 
 @pytest.fixture(scope="module")
-def estimated_run(reference_data):
-    config = parse_backtest_config(_raw(), "est.yaml")
-    inputs = load_csv_inputs(reference_data, config.instruments, config.base_currency)
-    return config, inputs, run_backtest(config, inputs, TODAY)
+def estimated(reference_data):
+    return estimated_run(reference_data)
 
 
-def test_estimates_do_not_depend_on_instrument_order(estimated_run):
-    config, inputs, result = estimated_run
+def test_estimates_do_not_depend_on_instrument_order(estimated):
+    config, inputs, result = estimated
     backwards = run_backtest_streaming(
         config, inputs.fx_usd, (inputs.instruments[c] for c in reversed(config.instruments)), TODAY
     )
@@ -75,8 +73,8 @@ def test_estimates_do_not_depend_on_instrument_order(estimated_run):
     assert backwards.net.sharpe == result.net.sharpe
 
 
-def test_fixed_config_gives_the_last_days_positions(estimated_run):
-    config, inputs, result = estimated_run
+def test_fixed_config_gives_the_last_days_positions(estimated):
+    config, inputs, result = estimated
     used = used_parameters(config, result.estimates)
     assert used["estimated_last_value"] == ["forecast_div_multiplier", "forecast_scalars", "forecast_weights"]
     assert "estimated" not in used

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import yaml
 
-from systems.config import parse_backtest_config, provided_config_path
 from systems.daily import bin_of_day
-from systems.data import load_csv_inputs
-from systems.engine import run_backtest
+from tests.systems.estimated_run import estimated_run
 
-TODAY = 1_700_000_000
 # Stages downstream of the handcrafting's SLSQP step (tol 1e-5) match to this, not to 1e-9: SLSQP
 # stops early, so a last-bit difference in its inputs (the raw forecasts here are computed by
 # vectorised EWMAs, equal to pandas' to ~1e-15, not bit for bit) moves the weights by up to ~5e-8.
@@ -71,10 +67,8 @@ def _ordinal(date: str) -> int:
 
 @pytest.fixture(scope="module")
 def estimated(reference_data):
-    raw = yaml.safe_load(provided_config_path("futures_chapter15_estimated").read_text())
-    config = parse_backtest_config(raw, "futures_chapter15_estimated.yaml")
-    inputs = load_csv_inputs(reference_data, config.instruments, config.base_currency)
-    return config, run_backtest(config, inputs, TODAY)
+    config, _, result = estimated_run(reference_data)
+    return config, result
 
 
 @pytest.mark.parametrize("rule", sorted(SCALARS))
