@@ -67,6 +67,7 @@ UNSET_ALLOWED = frozenset({"broker"})
 # threshold would hold back every price).
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "max_price_spike": (0, None, False),
+    "process_idle_pause_seconds": (0, 60, True),
     "max_capital_change": (0, None, False),
     "max_stale_days": (0, None, True),
     "roll_max_price_gap_days": (0, None, False),

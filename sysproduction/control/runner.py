@@ -157,6 +157,8 @@ class ProcessRunner:
         self._poll = poll_seconds if sleep is not None else default_poll
         self._pause_sleep = pause_sleep
         self._pause_poll = pause_poll_seconds
+        # real seconds between loops in which every method found nothing to do (see _loop)
+        self._idle_pause = float(blob.config.get("process_idle_pause_seconds") or 0.0)
         self._control = blob.process_control
         self._previous_unavailable: bool | None = None
 
@@ -362,14 +364,21 @@ class ProcessRunner:
                 until = min(next_due, stop) if stop is not None else next_due
                 self._wait((until - now).total_seconds())
                 continue
+            busy = False
             for index, record in enumerate(due):
                 if index:
                     ended = self._between_methods()
                     if ended is not None:
                         return ended
-                self._run_method(record)
+                busy = self._run_method(record) or busy
+            # Methods run on every loop (the stack handler's) would otherwise poll the broker and
+            # the stores as fast as the CPU allows when there is nothing to do; a loop that did
+            # nothing waits a moment of real time (whatever the clock) before the next.
+            if not busy and self._idle_pause > 0:
+                self._pause_sleep(self._idle_pause)
 
-    def _run_method(self, record: MethodRecord) -> None:
+    def _run_method(self, record: MethodRecord) -> bool:
+        """Run one method; True unless it is an every-loop method that found nothing to do."""
         assert record.job is not None
         name = record.config.name
         record.last_run = self.now()
@@ -389,7 +398,7 @@ class ProcessRunner:
                     "%s.%s failed: %s", self.name, name, record.last_error,
                     exc_info=not isinstance(exc, SysprodError),
                 )
-                return
+                return True
             record.last_result, record.details = _describe(result)
             failed_items = dict(getattr(result, "failed", None) or {})
             if failed_items:
@@ -398,13 +407,14 @@ class ProcessRunner:
                     f"{len(failed_items)} item(s) failed: {', '.join(failed_items)}"
                 )
                 log.error("%s.%s failed: %s", self.name, name, record.last_error)
-                return
+                return True
             # A method run on every loop (the stack handler's, many times a second) would fill the
             # log store with "nothing done" lines: those go to DEBUG; anything done stays INFO.
             every_loop = record.config.frequency_minutes == 0 and record.config.max_executions == -1
             idle = every_loop and not (getattr(result, "updated", None) or getattr(result, "spiked", None))
             log.log(logging.DEBUG if idle else logging.INFO, "%s.%s done%s", self.name, name,
                     f": {record.last_result}" if result else "")
+            return not idle
 
 
 def _describe(result: object) -> tuple[str | None, list[str]]:
