@@ -44,6 +44,7 @@ from systems.positions import daily_cash_vol_target, subsystem_position, volatil
 from systems.rawdata import RawData
 
 _log = logging.getLogger(__name__)
+_log.addHandler(logging.NullHandler())  # a library: the caller's logging (or the CLI) reports
 
 
 @dataclass(frozen=True)
