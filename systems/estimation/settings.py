@@ -179,6 +179,14 @@ def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> Est
                 fail(f"{name}.{key} must be a mapping")
             merged[key] = value
         sections[name] = merged
+    for name in ("forecast_weight_estimate", "instrument_weight_estimate"):
+        if sections[name]["method"] not in ("handcraft", "equal_weight"):
+            fail(f"{name}.method: '{sections[name]['method']}' is not supported; use handcraft or equal_weight")
+    for name, section in sections.items():
+        if "frequency" in section and section["frequency"] != "W":
+            fail(f"{name}.frequency: only W (weekly) is supported, not {section['frequency']!r}")
+        if "date_method" in section and section["date_method"] != "expanding":
+            fail(f"{name}.date_method: only expanding is supported, not {section['date_method']!r}")
     s = sections["forecast_scalar_estimate"]
     for key in ("window", "min_periods"):
         if int(s[key]) != s[key] or s[key] < 1:

@@ -29,6 +29,8 @@ def _raw() -> dict:
         ({"use_instrument_weight_estimates": True}, "use_instrument_weight_estimates: not supported yet"),
         ({"use_instrument_div_mult_estimates": True}, "use_instrument_div_mult_estimates: not supported yet"),
         ({"rule_variations": ["carry", "nope"]}, "rule_variations names rule 'nope'"),
+        ({"forecast_weight_estimate": {"method": "shrinkage"}}, "method: 'shrinkage' is not supported"),
+        ({"forecast_correlation_estimate": {"date_method": "rolling"}}, "only expanding is supported"),
     ],
 )
 def test_bad_estimation_settings_are_one_line_errors(change, message):
@@ -92,3 +94,19 @@ def test_fixed_config_gives_the_last_days_positions(estimated):
             one.notional_position[-1], rel=tolerance
         )
         assert fixed_run.instruments[code].buffered_position[-1] == one.buffered_position[-1]
+
+
+def test_equal_weight_method_runs_on_the_synthetic_tree(synthetic_tree):
+    from systems.data import load_csv_inputs
+    from tests.systems.synthetic import INSTRUMENTS
+
+    raw = _raw()
+    raw["forecast_weight_estimate"] = {"method": "equal_weight"}
+    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
+    config = parse_backtest_config(raw, "est.yaml")
+    inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
+    result = run_backtest(config, inputs, TODAY)
+    for code, (_, weights, _) in result.estimates["forecast_weights"].items():
+        # every rule has data by the last fit: equal raw weights, smoothed and normalised
+        np.testing.assert_allclose(weights[-1], 0.25, atol=1e-6)
+    assert np.isfinite(result.net.sharpe)
