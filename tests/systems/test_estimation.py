@@ -106,7 +106,7 @@ def test_equal_weight_method_runs_on_the_synthetic_tree(synthetic_tree):
     config = parse_backtest_config(raw, "est.yaml")
     inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
     result = run_backtest(config, inputs, TODAY)
-    for code, (_, weights, _) in result.estimates["forecast_weights"].items():
+    for _, weights, _ in result.estimates["forecast_weights"].values():
         # every rule has data by the last fit: equal raw weights, smoothed and normalised
         np.testing.assert_allclose(weights[-1], 0.25, atol=1e-6)
     assert np.isfinite(result.net.sharpe)
