@@ -81,7 +81,10 @@ def estimate_instrument_weights(
     fixed_weights: tuple[int, np.ndarray] | None = None,
 ) -> dict:
     """Raw table, smoothed daily weights (start, days x instruments) and the IDM series."""
-    pnls = [subsystem_pnl(s, *buffer, settings) for s in subsystems]
+    # pysystemtrade's subsystem P&L books whole rolls: multiply_roll_costs_by applies to the
+    # portfolio's account only (with 1.0 here its subsystem cost SRs are matched exactly)
+    subsystem_costs = CostSettings(settings.vol_normalise, 1.0, settings.business_day_rolls)
+    pnls = [subsystem_pnl(s, *buffer, subsystem_costs) for s in subsystems]
     start, gross, costs = _joined(pnls)
     g = np.where(gross == 0.0, np.nan, gross)
     k = np.where(costs == 0.0, np.nan, costs)

@@ -18,10 +18,7 @@ SWITCHES = (
     "use_instrument_div_mult_estimates",
 )
 # Switches whose estimation the engine does not do yet: turning one on is refused.
-NOT_SUPPORTED_YET: tuple[str, ...] = (
-    "use_instrument_weight_estimates",
-    "use_instrument_div_mult_estimates",
-)
+NOT_SUPPORTED_YET: tuple[str, ...] = ()
 
 # section -> {key: default}; the defaults are pysystemtrade's (defaults.yaml, as the spec quotes).
 SECTIONS: dict[str, dict[str, Any]] = {

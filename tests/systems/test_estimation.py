@@ -26,8 +26,7 @@ def _raw() -> dict:
         ({"use_forecast_scale_estimates": "yes"}, "use_forecast_scale_estimates must be true or false"),
         ({"forecast_scalar_estimate": {"windows": 5}}, "forecast_scalar_estimate: unknown key 'windows'"),
         ({"forecast_scalar_estimate": {"min_periods": 0}}, "min_periods must be a whole number"),
-        ({"use_instrument_weight_estimates": True}, "use_instrument_weight_estimates: not supported yet"),
-        ({"use_instrument_div_mult_estimates": True}, "use_instrument_div_mult_estimates: not supported yet"),
+        ({"instrument_div_mult_estimate": {"dm_max": "high"}}, "instrument_div_mult_estimate.dm_max must be a number"),
         ({"rule_variations": ["carry", "nope"]}, "rule_variations names rule 'nope'"),
         ({"forecast_weight_estimate": {"method": "shrinkage"}}, "method: 'shrinkage' is not supported"),
         ({"forecast_correlation_estimate": {"date_method": "rolling"}}, "only expanding is supported"),
@@ -47,7 +46,8 @@ def test_rule_variations_give_equal_weights_to_the_listed_rules():
     assert config.rules_for("CORN") == ["carry", "ewmac16_64", "ewmac32_128", "ewmac64_256"]
     assert config.forecast_weights["MXP"] == {r: 0.25 for r in config.rules_for("MXP")}
     assert config.estimation.forecast_scalars and config.estimation.forecast_weights
-    assert config.estimation.forecast_div_mult and not config.estimation.portfolio
+    assert config.estimation.forecast_div_mult and config.estimation.instrument_weights
+    assert config.estimation.instrument_div_mult
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,12 @@ def test_estimates_do_not_depend_on_instrument_order(estimated):
             backwards.estimates["forecast_div_multiplier"][code].values,
             result.estimates["forecast_div_multiplier"][code].values,
         )
+    np.testing.assert_array_equal(
+        backwards.estimates["instrument_weights"][1], result.estimates["instrument_weights"][1]
+    )
+    np.testing.assert_array_equal(
+        backwards.estimates["instrument_div_multiplier"].values, result.estimates["instrument_div_multiplier"].values
+    )
     for code, one in result.instruments.items():
         np.testing.assert_array_equal(backwards.instruments[code].notional_position, one.notional_position)
     assert backwards.net.sharpe == result.net.sharpe
@@ -78,7 +84,10 @@ def test_estimates_do_not_depend_on_instrument_order(estimated):
 def test_fixed_config_gives_the_last_days_positions(estimated):
     config, inputs, result = estimated
     used = used_parameters(config, result.estimates)
-    assert used["estimated_last_value"] == ["forecast_div_multiplier", "forecast_scalars", "forecast_weights"]
+    assert used["estimated_last_value"] == [
+        "forecast_div_multiplier", "forecast_scalars", "forecast_weights", "instrument_div_multiplier",
+        "instrument_weights",
+    ]
     assert "estimated" not in used
     assert used["forecast_scalars"]["carry"] == pytest.approx(21.84010306898143, rel=1e-9)
     fixed = fixed_config(_raw(), used)
@@ -86,6 +95,8 @@ def test_fixed_config_gives_the_last_days_positions(estimated):
     assert fixed["use_forecast_weight_estimates"] is False
     assert fixed["forecast_div_multiplier"]["V2X"] == result.estimates["forecast_div_multiplier"]["V2X"].values[-1]
     assert fixed["forecast_weights"]["MXP"]["carry"] == result.estimates["forecast_weights"]["MXP"][1][-1, 0]
+    assert fixed["instrument_div_multiplier"] == result.estimates["instrument_div_multiplier"].values[-1]
+    assert fixed["instrument_weights"]["V2X"] == result.estimates["instrument_weights"][1][-1, -1]
     fixed_run = run_backtest(parse_backtest_config(fixed, "fixed.yaml"), inputs, TODAY)
     for code, one in result.instruments.items():
         # CORN's forecasts end a day early, so its last scalar is the pooled one of a day before

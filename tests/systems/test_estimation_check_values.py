@@ -1,9 +1,8 @@
 """ESTIMATION_SPEC section 10 check values, stage by stage, on the reference data.
 
-Forecast scalars (section 1) and the forecast cost inputs (2.1) match to a relative 1e-9. Forecast
-weights (2.3-2.7) and FDM (3) match to 1e-7 (FIT_TOLERANCE says why). Instrument weights and IDM
-are not estimated yet (the config refuses them), so their check values and the end-to-end Sharpe
-are not asserted.
+Forecast scalars (section 1), the forecast cost inputs (2.1), instrument weights (4), the IDM (5),
+the portfolio Sharpe and the last positions match to a relative 1e-9 (or to the digits printed).
+Forecast weights (2.3-2.7) and FDM (3) match to 1e-7 (FIT_TOLERANCE says why).
 """
 
 from __future__ import annotations
@@ -163,3 +162,59 @@ def test_fdm(estimated, code):
     y2020, last = FDM[code]
     assert _at(series.start, series.values, "2020-01-02") == pytest.approx(y2020, rel=FIT_TOLERANCE)
     assert series.values[-1] == pytest.approx(last, rel=FIT_TOLERANCE)
+
+
+IW_ROWS = {  # raw instrument weights: 1983-09-13 and the last fit row 2022-09-03 (not normalised)
+    "1983-09-13": (1 / 3, 1 / 12, 1 / 12, 1 / 12, 1 / 3, 1 / 12),
+    "2022-09-03": (0.35355339059327373, 0.13185513477309874, 0.23414078528886212, 0.2574089761095416,
+                   0.2574089761095416, 0.13185513477309874),
+}
+IW_SMOOTHED = {  # 2020-01-02 (printed to 10 decimals) and the last day
+    "CORN": (0.1742772508, 0.25876057550054776),
+    "EUROSTX": (0.1432963326, 0.09652120650430414),
+    "MXP": (0.1742772508, 0.17137670426925425),
+    "SOFR": (0.1824264166, 0.18841015361079486),
+    "US10": (0.1824264166, 0.18841015361079486),
+    "V2X": (0.1432963326, 0.09652120650430414),
+}
+SUBSYSTEM_COST_SR = (-0.0314265, -0.0638174, -0.0673383, -0.0697690, -0.0521059, -0.2059777)
+LAST_POSITIONS = {  # notional N (printed to 6 decimals), buffered b
+    "CORN": (-2.216961, -2), "EUROSTX": (0.039064, 0), "MXP": (9.442103, 10),
+    "SOFR": (-4.510465, -5), "US10": (-3.534156, -4), "V2X": (-14.961107, -16),
+}
+
+
+def test_instrument_weights(estimated):
+    _, result = estimated
+    details = result.estimates["details"]["instrument_weights"]
+    np.testing.assert_allclose(details["cost_sr"], SUBSYSTEM_COST_SR, atol=5e-8)
+    labels, table = details["table"]
+    assert len(labels) == 50
+    days = [str(np.datetime64(int(label), "us").astype("datetime64[D]")) for label in labels]
+    assert days[0] == "1972-10-22" and days[1] == "1974-09-15" and days[-1] == "2022-09-03"
+    assert np.all(table[0] == 1 / 6)
+    assert np.isnan(table[days.index("1982-09-13")]).all()  # only CORN has data: nothing valid
+    np.testing.assert_allclose(table[days.index("1983-09-13")], IW_ROWS["1983-09-13"], atol=5e-11)
+    np.testing.assert_allclose(table[-1], IW_ROWS["2022-09-03"], rtol=1e-9)
+    assert table[-1].sum() == pytest.approx(1.3662224, abs=5e-8)
+    start, weights, codes = result.estimates["instrument_weights"]
+    for column, code in enumerate(codes):
+        y2020, last = IW_SMOOTHED[code]
+        assert _at(start, weights, "2020-01-02")[column] == pytest.approx(y2020, abs=5e-11)
+        assert weights[-1, column] == pytest.approx(last, rel=1e-9)
+
+
+def test_idm(estimated):
+    _, result = estimated
+    idm = result.estimates["instrument_div_multiplier"]
+    assert _at(idm.start, idm.values, "2020-01-02") == pytest.approx(1.8009329817384185, rel=1e-9)
+    assert idm.values[-1] == pytest.approx(1.7467382516832466, rel=1e-9)
+
+
+def test_portfolio_sharpe_and_last_positions(estimated):
+    _, result = estimated
+    assert result.net.sharpe == pytest.approx(0.5172773171951144, rel=1e-9)
+    for code, (notional, buffered) in LAST_POSITIONS.items():
+        one = result.instruments[code]
+        assert one.notional_position[-1] == pytest.approx(notional, abs=5e-7)
+        assert one.buffered_position[-1] == buffered
