@@ -20,6 +20,16 @@ import yaml
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock, WallClock
 from syscore.exceptions import SysprodError
 from sysdata.data_blob import DataBlob
+from sysproduction.cli.demo_trading import (
+    execute_orders,
+    generate_orders,
+    run_backup,
+    run_reports,
+    run_strategy_backtest,
+    strategy_settings,
+    update_capital,
+    write_strategy_config,
+)
 from sysproduction.wiring import make_blob
 
 MARKER = ".sysprod_sandbox"
@@ -80,6 +90,7 @@ def sandbox_config(root: Path, seed: int, history_start: dt.date) -> dict:
         "sim_seed": seed,
         "sim_history_start": history_start.isoformat(),
         "base_currency": "USD",
+        **strategy_settings(),
     }
 
 
@@ -94,6 +105,7 @@ def create_sandbox(path: Path, seed: int, years: int, now: dt.datetime) -> DataB
         + yaml.safe_dump(sandbox_config(root, seed, start), sort_keys=False)
     )
     (root / "private_config.yaml").write_text(config_text)
+    write_strategy_config(root)
     SharedSimClock(root / SIM_CLOCK_FILE).set(now)
     return make_blob(root)
 
@@ -205,6 +217,12 @@ STEPS: list[DemoStep] = [
     DemoStep("broker", check_broker),
     DemoStep("daily prices", update_prices),
     DemoStep("backtest", run_backtest),
+    DemoStep("capital", update_capital),
+    DemoStep("nightly strategy backtest", run_strategy_backtest),
+    DemoStep("orders", generate_orders),
+    DemoStep("stack handler", execute_orders),
+    DemoStep("reports", run_reports),
+    DemoStep("backup", run_backup),
 ]
 
 

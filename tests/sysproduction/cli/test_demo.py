@@ -40,8 +40,10 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith(f"sandbox {root.resolve()}")
-    assert [line.split(":")[0] for line in lines[1:6]] == [
-        "[1/5] market history", "[2/5] import", "[3/5] broker", "[4/5] daily prices", "[5/5] backtest",
+    assert [line.split(":")[0] for line in lines[1:12]] == [
+        "[1/11] market history", "[2/11] import", "[3/11] broker", "[4/11] daily prices", "[5/11] backtest",
+        "[6/11] capital", "[7/11] nightly strategy backtest", "[8/11] orders", "[9/11] stack handler",
+        "[10/11] reports", "[11/11] backup",
     ]
     assert "12 of 12 instruments trading" in lines[3] and "account value 1,000,000 USD" in lines[3]
     assert not (root / "leftover.txt").exists()  # a previous sandbox is re-created, not added to
@@ -51,9 +53,10 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert Path(config["data_root"]) == root.resolve()
 
     data = make_blob(root)
-    # the demo's price step ran the next session's jobs half an hour after its close
-    assert data.clock.now() == dt.datetime(2026, 7, 1, 19, 30)
-    assert lines[4].startswith("[4/5] daily prices: 2026-07-01: 3 FX pairs")
+    # the demo's price step ran the next session's jobs half an hour after its close; the stack
+    # handler's passes then took some simulated minutes
+    assert dt.datetime(2026, 7, 1, 19, 30) < data.clock.now() < dt.datetime(2026, 7, 1, 20, 0)
+    assert lines[4].startswith("[4/11] daily prices: 2026-07-01: 3 FX pairs")
     assert lines[4].endswith("0 spikes, 0 failures")
     assert "12 instruments' multiple/adjusted prices updated" in lines[4]
     assert set(data.multiple_prices.list()) == INSTRUMENTS == set(data.adjusted_prices.list())
@@ -69,8 +72,38 @@ def test_demo_builds_a_sandbox_with_ten_years_of_a_dozen_instruments(sandbox):
     assert (root / "market_csv" / "multiple_prices_csv" / "GOLD.csv").is_file()
     summary = json.loads((root / "backtest" / "summary.json").read_text())
     assert summary["instruments"] == ["CORN", "US10"]
-    assert lines[5] == (f"[5/5] backtest: CORN, US10: Sharpe {summary['sharpe']:.2f} "
+    assert lines[5] == (f"[5/11] backtest: CORN, US10: Sharpe {summary['sharpe']:.2f} "
                         f"(see: sysprod backtest show {root.resolve() / 'backtest'})")
+
+
+def test_the_demo_trades_the_strategy_to_its_buffers_and_books_what_the_broker_holds(sandbox):
+    root, run = sandbox
+    assert run.returncode == 0, run.stderr
+    data = make_blob(root)
+    # all the capital (the broker's account value on the first valuation) goes to the one strategy
+    assert data.total_capital.total_capital() == 1_000_000
+    assert data.strategy_capital.latest("classic") == 1_000_000
+    optimal = data.optimal_positions.for_strategy("classic")
+    assert sorted(optimal) == ["BUND", "CORN", "CRUDE_W", "GOLD", "SP500", "US10"]
+    # every order filled: each strategy position is now inside its buffer (edges rounded), and
+    # the book per contract is what the broker holds
+    for code, position in optimal.items():
+        held = data.strategy_positions.get("classic", code)
+        assert round(position.lower) <= held <= round(position.upper), (code, held, position)
+    assert not data.instrument_orders.active()
+    at_broker = {(p.instrument_code, p.contract_id): p.position for p in data.broker.positions()}
+    assert at_broker and data.contract_positions.all() == at_broker
+    totals = {}
+    for (code, _), position in at_broker.items():
+        totals[code] = totals.get(code, 0) + position
+    assert totals == {code: n for code, n in data.strategy_positions.for_strategy("classic").items() if n}
+    line = next(line for line in run.stdout.splitlines() if line.startswith("[9/11] stack handler"))
+    assert f"{len(data.historic_orders.instrument_orders())} orders filled" in line
+    # the reports are stored, and the backup generation restores (its manifest lists every part)
+    for report in ("status_report", "daily_pandl_report", "reconcile_report", "trade_report"):
+        assert list((root / "reports" / report).glob("*.json")), report
+    generations = [p for p in (root / "backups").iterdir() if (p / "backup_manifest.json").is_file()]
+    assert len(generations) == 1
 
 
 def test_imported_history_and_the_live_broker_agree(sandbox):
