@@ -42,7 +42,9 @@ def demo(ctx: click.Context, sandbox: Path | None, seed: int, years: int, date: 
     now = None if date is None else date.replace(hour=23, minute=59)
     data = run_demo(sandbox_dir(ctx, sandbox), seed, years, now, report=click.echo)
     root = data.data_root
-    click.echo(f"done; try: sysprod --data-root {root} report roll")
+    click.echo(f"done; try: sysprod --data-root {root} report status")
+    click.echo(f"           sysprod --data-root {root} report list")
+    click.echo(f"           sysprod --data-root {root} run interactive_order_stack   (4: positions, 9: reconcile)")
     click.echo(f"           sysprod --data-root {root} control clock advance 1d")
-    click.echo(f"           sysprod --data-root {root} run update_historical_prices   (and the other price jobs)")
+    click.echo(f"           sysprod --data-root {root} run run_daily_prices_updates   (and the other processes)")
     click.echo(f"           sysprod backtest show {root}/backtest")
