@@ -17,8 +17,6 @@ SWITCHES = (
     "use_instrument_weight_estimates",
     "use_instrument_div_mult_estimates",
 )
-# Switches whose estimation the engine does not do yet: turning one on is refused.
-NOT_SUPPORTED_YET: tuple[str, ...] = ()
 
 # section -> {key: default}; the defaults are pysystemtrade's (defaults.yaml, as the spec quotes).
 SECTIONS: dict[str, dict[str, Any]] = {
@@ -147,9 +145,6 @@ def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> Est
         if not isinstance(value, bool):
             fail(f"{key} must be true or false, not {value!r}")
         switches[key] = value
-    for key in NOT_SUPPORTED_YET:
-        if switches[key]:
-            fail(f"{key}: not supported yet; set it to false and give the fixed values")
     sections: dict[str, dict[str, Any]] = {}
     for name, defaults in SECTIONS.items():
         given = raw.get(name, {}) or {}
@@ -176,6 +171,9 @@ def parse_estimation(raw: Mapping[str, Any], fail: Callable[[str], None]) -> Est
                 fail(f"{name}.{key} must be a mapping")
             merged[key] = value
         sections[name] = merged
+    for key in ("equalise_gross", "apply_cost_weight"):
+        if sections["forecast_weight_estimate"][key]:
+            fail(f"forecast_weight_estimate.{key}: only false is supported")
     for name in ("forecast_weight_estimate", "instrument_weight_estimate"):
         if sections[name]["method"] not in ("handcraft", "equal_weight"):
             fail(f"{name}.method: '{sections[name]['method']}' is not supported; use handcraft or equal_weight")

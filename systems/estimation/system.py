@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from syscore.exceptions import SysprodError
 from systems.accounts import CostParameters
 from systems.daily import Daily, align, ffill
 from systems.estimation.div_mult import dm_series, period_correlations
@@ -88,6 +89,12 @@ def estimate_forecast_weight_tables(
                 k0 = np.where(costs == 0.0, np.nan, costs)
                 cost_sr[code][rule] = 16.0 * np.nanmean(k0) / np.nanstd(g0, ddof=1)
                 details.setdefault("sr_cost", {})[(code, rule)] = c
+                if c > float(section["ceiling_cost_SR"]):
+                    raise SysprodError(
+                        f"forecast_weight_estimate.ceiling_cost_SR: rule {rule} on {code} costs SR "
+                        f"{c:.4f} > {section['ceiling_cost_SR']}; removing expensive rules is not supported "
+                        "yet: raise ceiling_cost_SR or leave the rule out of rule_variations"
+                    )
         pool = members if section["pool_gross_returns"] else None
         for code in members:
             group = pool if pool is not None else [code]

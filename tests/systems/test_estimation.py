@@ -30,6 +30,7 @@ def _raw() -> dict:
         ({"rule_variations": ["carry", "nope"]}, "rule_variations names rule 'nope'"),
         ({"forecast_weight_estimate": {"method": "shrinkage"}}, "method: 'shrinkage' is not supported"),
         ({"forecast_correlation_estimate": {"date_method": "rolling"}}, "only expanding is supported"),
+        ({"forecast_weight_estimate": {"equalise_gross": True}}, "equalise_gross: only false is supported"),
     ],
 )
 def test_bad_estimation_settings_are_one_line_errors(change, message):
@@ -112,7 +113,7 @@ def test_equal_weight_method_runs_on_the_synthetic_tree(synthetic_tree):
     from tests.systems.synthetic import INSTRUMENTS
 
     raw = _raw()
-    raw["forecast_weight_estimate"] = {"method": "equal_weight"}
+    raw["forecast_weight_estimate"] = {"method": "equal_weight", "ceiling_cost_SR": 9999}
     raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
     config = parse_backtest_config(raw, "est.yaml")
     inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
@@ -121,3 +122,17 @@ def test_equal_weight_method_runs_on_the_synthetic_tree(synthetic_tree):
         # every rule has data by the last fit: equal raw weights, smoothed and normalised
         np.testing.assert_allclose(weights[-1], 0.25, atol=1e-6)
     assert np.isfinite(result.net.sharpe)
+
+
+def test_a_rule_above_the_cost_ceiling_is_a_one_line_error(synthetic_tree):
+    from syscore.exceptions import SysprodError
+    from systems.data import load_csv_inputs
+    from tests.systems.synthetic import INSTRUMENTS
+
+    raw = _raw()
+    raw["forecast_weight_estimate"]["ceiling_cost_SR"] = 0.0001
+    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
+    config = parse_backtest_config(raw, "est.yaml")
+    inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
+    with pytest.raises(SysprodError, match=r"ceiling_cost_SR: rule carry on AAA costs SR 0\.\d+ > 0\.0001"):
+        run_backtest(config, inputs, TODAY)
