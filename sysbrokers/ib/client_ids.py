@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 from typing import TYPE_CHECKING
 
 from syscore.exceptions import BrokerError
+from syscore.liveness import hostname, is_alive
 from sysdata.stores.documents import DocumentStore
 
 if TYPE_CHECKING:
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
 COLLECTION = "ib_client_ids"
 MAX_IDS = 100
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ClientIdTracker:
@@ -44,11 +35,11 @@ class ClientIdTracker:
         self.offset = int(offset)
 
     def _stale(self, doc: dict | None) -> bool:
-        return doc is not None and doc.get("host") == socket.gethostname() and not _alive(int(doc["pid"]))
+        return doc is not None and doc.get("host") == hostname() and not is_alive(int(doc["pid"]))
 
     def acquire(self, process: str, now: dt.datetime, exclude: set[int] = frozenset()) -> int:  # type: ignore[assignment]
         """The lowest free id at or above the offset, recorded as this process's (atomic)."""
-        claim = {"pid": os.getpid(), "host": socket.gethostname(), "process": process, "since": now.isoformat()}
+        claim = {"pid": os.getpid(), "host": hostname(), "process": process, "since": now.isoformat()}
         for client_id in range(self.offset, self.offset + MAX_IDS):
             if client_id in exclude:
                 continue
@@ -71,7 +62,7 @@ class ClientIdTracker:
 
     def release(self, client_id: int) -> None:
         doc = self._docs.get(COLLECTION, str(client_id))
-        if doc is not None and doc.get("pid") == os.getpid() and doc.get("host") == socket.gethostname():
+        if doc is not None and doc.get("pid") == os.getpid() and doc.get("host") == hostname():
             self._docs.delete(COLLECTION, str(client_id))
 
     def in_use(self) -> dict[int, dict]:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from syscore.exceptions import ConcurrencyError, ConfigError, DataValidationError
+from syscore.liveness import hostname, is_alive
 from sysdata.stores.documents import Document, Transaction, _dumps
 
 DOCUMENTS = "sysprod_documents"
@@ -51,9 +51,6 @@ WRITE_LOCK_ID = "write"
 LEASE_SECONDS = 60.0
 
 
-def host_name() -> str:
-    """This machine's name as written into locks (SYSPROD_HOST_NAME overrides it)."""
-    return os.environ.get("SYSPROD_HOST_NAME") or socket.gethostname()
 
 
 def _normal(doc: Document) -> Document:
@@ -68,14 +65,6 @@ def _doc_id(collection: str, key: str) -> str:
     return f"{collection}:{key}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _matches(doc: Document, equals: dict[str, Any]) -> bool:
@@ -298,7 +287,7 @@ class MongoDocumentStore:
         from pymongo.errors import DuplicateKeyError
 
         token = uuid.uuid4().hex
-        me = {"host": host_name(), "pid": os.getpid()}
+        me = {"host": hostname(), "pid": os.getpid()}
         deadline = time.monotonic() + self._timeout
         delay = 0.001
         while True:
@@ -315,7 +304,7 @@ class MongoDocumentStore:
                 return token
             current = self._locks.find_one({"_id": lock_id}) or {}
             if (current.get("holder") and current.get("host") == me["host"]
-                    and not _pid_alive(int(current.get("pid") or 0))):
+                    and not is_alive(int(current.get("pid") or 0))):
                 # its holder on this machine has died: free it (only if still that holder's)
                 self._locks.update_one(
                     {"_id": lock_id, "holder": current["holder"]}, {"$set": {"holder": None}}

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, replace
 
 from syscore.exceptions import ConcurrencyError, DataValidationError
+from syscore.liveness import hostname, is_alive, process_identity
 from sysdata.repos.process_control import ProcessControl, ProcessState, ProcessStatus
 from syslogdiag import log_context
-from sysproduction.control.liveness import hostname, is_alive, process_identity
 
 log = logging.getLogger(__name__)
 

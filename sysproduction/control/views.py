@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from syscore.exceptions import ConfigError
+from syscore.liveness import hostname
 from sysproduction.control.control_state import holder_is_dead
-from sysproduction.control.liveness import hostname
 from sysproduction.control.process_config import MethodConfig, load_process_config, process_names
 from sysproduction.control.registry import resolve_job, resolve_user_function
 

@@ -15,6 +15,7 @@ from tests.servers import free_port, fresh_db_name, jongodb_server
 
 pymongo = pytest.importorskip("pymongo", reason="pymongo not installed (sysprod[mongo])")
 
+from syscore.liveness import hostname  # noqa: E402
 from sysdata.stores.mongo_documents import (  # noqa: E402
     JOURNAL_ID,
     LEASE_SECONDS,
@@ -22,7 +23,6 @@ from sysdata.stores.mongo_documents import (  # noqa: E402
     WRITE_LOCK_ID,
     MongoDocumentStore,
     connect_mongo,
-    host_name,
     mongo_url,
 )
 
@@ -54,7 +54,7 @@ def test_a_commit_cut_short_after_its_journal_is_finished_by_the_next_writer(dat
     # journal written, only the first of its two writes applied
     database[LOCKS].replace_one(
         {"_id": WRITE_LOCK_ID},
-        {"holder": "dead", "host": host_name(), "pid": _dead_pid(), "expires": time.time() + 600},
+        {"holder": "dead", "host": hostname(), "pid": _dead_pid(), "expires": time.time() + 600},
         upsert=True,
     )
     fill = {"_id": "fills:f1", "c": "fills", "k": "f1", "body": {"qty": 4}}

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from sysproduction.control.liveness import process_identity
+from syscore.liveness import process_identity
 from tests.conftest import REPO_ROOT
 
 JOBS = "tests.sysproduction.control.jobs_for_tests"

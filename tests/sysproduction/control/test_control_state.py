@@ -12,10 +12,10 @@ import pytest
 from syscore.clock import FixedClock
 from syscore.config import load_config
 from syscore.exceptions import ConcurrencyError, ConfigError
+from syscore.liveness import hostname, is_alive, process_identity
 from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import flush_logs, setup_process_logging, shutdown_logging
 from sysproduction.control import control_state
-from sysproduction.control.liveness import hostname, is_alive, process_identity
 from sysproduction.control.process_config import load_process_config, merged_section
 from sysproduction.control.runner import ProcessRunner
 from sysproduction.wiring import make_blob

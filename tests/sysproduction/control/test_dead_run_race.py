@@ -12,8 +12,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from syscore.liveness import hostname
 from sysdata.data_blob import DataBlob
-from sysproduction.control.liveness import hostname
 from sysproduction.wiring import make_blob
 from tests.smtp_inbox import email_settings, running_smtp_server
 from tests.sysproduction.control.helpers import (

@@ -17,7 +17,7 @@ PROC = Path("/proc")
 def hostname() -> str:
     """This machine's name in control records. SYSPROD_HOST_NAME overrides it (machines whose
     names are not unique, and tests simulating several machines on one); the MongoDB store's
-    write lock uses the same name (sysdata.stores.mongo_documents.host_name)."""
+    write lock uses the same name."""
     return os.environ.get("SYSPROD_HOST_NAME") or socket.gethostname()
 
 
