@@ -15,12 +15,34 @@ from dataclasses import replace
 from pathlib import Path
 
 from syscore.clock import Clock
+from syscore.exceptions import BacktestConfigError
 from sysproduction.backtests.results import CONFIG_COPY, ResultsWriter
 from systems.config import BacktestConfig
 from systems.data import load_backtest_config
 from systems.engine import BacktestResult, run_backtest_streaming
 from systems.fixed_config import config_as_run
 from systems.inputs import FxInputs, InstrumentInputs
+
+ESTIMATION_SWITCHES = (
+    ("forecast_scalars", "use_forecast_scale_estimates"),
+    ("forecast_weights", "use_forecast_weight_estimates"),
+    ("forecast_div_mult", "use_forecast_div_mult_estimates"),
+    ("instrument_weights", "use_instrument_weight_estimates"),
+    ("instrument_div_mult", "use_instrument_div_mult_estimates"),
+)
+
+
+def refuse_estimation(config: BacktestConfig, config_path: Path) -> None:
+    """Production runs fixed parameters: a config that estimates any would re-estimate every
+    night (slow, and the positions would move with each new fit), so it is refused in one line
+    that names the way to fix its parameters."""
+    switched_on = [key for attr, key in ESTIMATION_SWITCHES if getattr(config.estimation, attr)]
+    if switched_on:
+        raise BacktestConfigError(
+            f"{config_path}: {', '.join(switched_on)} on; production runs fixed parameters: "
+            "run it once with `sysprod backtest run`, then `sysprod backtest export-fixed-config "
+            "OUT FIXED.yaml`, and point backtest_config_filename at FIXED.yaml"
+        )
 
 
 def run_to_directory(
@@ -32,12 +54,15 @@ def run_to_directory(
     instruments: list[str] | None = None,
     started: float | None = None,
     capital: float | None = None,
+    fixed_parameters_only: bool = False,
 ) -> tuple[BacktestResult, dict]:
     """Validate, load, run and write; returns the result and the summary written. `capital`
     replaces the config's notional_trading_capital. The results hold a copy of the config as
     run (CONFIG_COPY), so the run can be repeated or its parameters fixed."""
     started = time.perf_counter() if started is None else started
     config = load_backtest_config(config_path, mode=mode)
+    if fixed_parameters_only:
+        refuse_estimation(config, config_path)
     if instruments:
         config = config.with_instruments(instruments)
     if capital is not None:  # production: the strategy's capital, not the config's

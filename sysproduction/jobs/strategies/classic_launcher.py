@@ -87,7 +87,8 @@ def run_classic_system(
         return fx, (seen(_instrument_until(item, now_seconds)) for item in stream)
 
     try:
-        result, _ = run_to_directory(Path(backtest_config_filename), load, staging, data.clock, capital=capital)
+        result, _ = run_to_directory(Path(backtest_config_filename), load, staging, data.clock, capital=capital,
+                                     fixed_parameters_only=True)
         positions, failed = optimal_positions(result, inputs, now)
         version = results_dir(staging)
         (version / POSITIONS_FILE).write_text(

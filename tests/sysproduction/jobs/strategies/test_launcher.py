@@ -126,6 +126,18 @@ def test_capital_scales_the_positions(strategy_blob, tmp_path):
     assert runs == [f"{START:%Y%m%d_%H%M%S}", f"{START:%Y%m%d_%H%M%S}-2"]  # same clock second
 
 
+def test_a_config_that_estimates_parameters_is_refused_naming_the_fixed_export(strategy_blob, tmp_path):
+    raw = yaml.safe_load(_config(tmp_path / "estimated.yaml").read_text())
+    raw["use_forecast_scale_estimates"] = True
+    (tmp_path / "estimated.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    summary = run_classic_system(strategy_blob, "classic", str(tmp_path / "estimated.yaml"))
+    assert list(summary.failed) == ["classic"]
+    message = summary.failed["classic"]
+    assert "use_forecast_scale_estimates on; production runs fixed parameters" in message
+    assert "export-fixed-config" in message and "\n" not in message
+    assert strategy_blob.optimal_positions.for_strategy("classic") == {}
+
+
 def test_missing_capital_is_one_line_naming_the_fix(tmp_path, tree):
     blob, _ = installation(tmp_path / "root", tree)
     summary = run_classic_system(blob, "classic", str(_config(tmp_path / "classic.yaml")))
