@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from syscore.exceptions import ConfigError
+from syscore.fileio import yaml_load
 
 DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "sysproduction" / "config" / "defaults.yaml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +154,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); check the path") from None
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

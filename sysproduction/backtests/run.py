@@ -16,6 +16,7 @@ from pathlib import Path
 
 from syscore.clock import Clock
 from syscore.exceptions import BacktestConfigError
+from syscore.fileio import yaml_load
 from sysproduction.backtests.results import CONFIG_COPY, ResultsWriter
 from systems.config import BacktestConfig
 from systems.data import load_backtest_config
@@ -84,5 +85,6 @@ def _config_copy(config_path: Path, config: BacktestConfig) -> str:
     """The YAML of the config as this run used it (validated already, so it reads)."""
     import yaml
 
-    raw = yaml.safe_load(Path(config_path).read_text())
-    return yaml.safe_dump(config_as_run(raw, config), sort_keys=False)
+    raw = yaml_load(Path(config_path).read_text())
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(config_as_run(raw, config), Dumper=dumper, sort_keys=False)

@@ -25,10 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
 from syscore.config import DEFAULTS_PATH
 from syscore.exceptions import ConfigError
+from syscore.fileio import yaml_load
 from sysproduction.control import registry
 from sysproduction.jobs.strategies import strategy_config
 
@@ -97,7 +96,7 @@ _defaults_cache: dict[str, Any] | None = None
 def _defaults() -> dict[str, Any]:
     global _defaults_cache
     if _defaults_cache is None:
-        loaded = yaml.safe_load(DEFAULTS_PATH.read_text()) or {}
+        loaded = yaml_load(DEFAULTS_PATH.read_text()) or {}
         _defaults_cache = {key: loaded.get(key) or {} for key in KEYS.values()}
     return _defaults_cache
 
