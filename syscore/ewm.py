@@ -11,6 +11,9 @@ Python loop over rows. Works on 1-D arrays or 2-D arrays whose rows are time.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,12 +24,56 @@ _LOG_LIMIT = math.log(1e100)
 _MAX_BLOCK = 1 << 15
 
 
+class _Alpha(float):
+    """alpha, remembering the pandas keyword it came from (pandas derives its own alpha from the
+    span or centre of mass, which can differ from 2/(span+1) in the last bit)."""
+
+    pandas: dict
+
+
+def _alpha(value: float, keyword: str, parameter: float) -> _Alpha:
+    alpha = _Alpha(value)
+    alpha.pandas = {keyword: parameter}
+    return alpha
+
+
 def alpha_from_span(span: float) -> float:
-    return 2.0 / (span + 1.0)
+    return _alpha(2.0 / (span + 1.0), "span", span)
 
 
 def alpha_from_com(com: float) -> float:
-    return 1.0 / (1.0 + com)
+    return _alpha(1.0 / (1.0 + com), "com", com)
+
+
+_PANDAS_ARITHMETIC: ContextVar[bool] = ContextVar("pandas_arithmetic", default=False)
+
+
+@contextmanager
+def pandas_arithmetic() -> Iterator[None]:
+    """Within this block `ewma` and `ewmstd` run pandas' own recursion, bit for bit.
+
+    The vectorised sums here equal pandas to ~1e-15, not in every last bit; parameter estimation
+    feeds these values to an optimiser that stops early (SLSQP, tol 1e-5) and turns last-bit
+    differences into 1e-8 weight differences, so the estimated system asks for pandas' exact
+    arithmetic. The fixed-parameter engine keeps the faster path.
+    """
+    token = _PANDAS_ARITHMETIC.set(True)
+    try:
+        yield
+    finally:
+        _PANDAS_ARITHMETIC.reset(token)
+
+
+def _pandas_ewm(x: np.ndarray, alpha: float, min_periods: int):  # noqa: ANN202 - pandas ExponentialMovingWindow
+    import pandas as pd
+
+    keyword = getattr(alpha, "pandas", None) or {"alpha": float(alpha)}
+    frame = pd.DataFrame(x) if x.ndim == 2 else pd.Series(x)
+    return frame.ewm(**keyword, min_periods=min_periods)
+
+
+def _use_pandas(x: np.ndarray) -> bool:
+    return _PANDAS_ARITHMETIC.get() and x.ndim in (1, 2) and x.shape[0] > 0
 
 
 def decayed_sum(x: np.ndarray, decay: float) -> np.ndarray:
@@ -79,6 +126,8 @@ def ewma(x: np.ndarray, alpha: float, min_periods: int = 0) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     if x.shape[0] == 0:
         return x.copy()
+    if _use_pandas(x):
+        return _pandas_ewm(x, alpha, min_periods).mean().to_numpy()
     valid = ~np.isnan(x)
     decay = 1.0 - alpha
     sums = decayed_sum(np.where(valid, x, 0.0), decay)
@@ -98,6 +147,8 @@ def ewmstd(x: np.ndarray, alpha: float, min_periods: int = 0) -> np.ndarray:
     their overall mean first (variance does not change) so the moment difference loses nothing.
     """
     x = np.asarray(x, dtype=float)
+    if _use_pandas(x):
+        return _pandas_ewm(x, alpha, min_periods).std().to_numpy()
     valid = ~np.isnan(x)
     if not valid.any():
         return np.full(x.shape, np.nan)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from syscore.ewm import pandas_arithmetic
 from syscore.exceptions import SysprodError
 from systems.accounts import (
     AccountCurve,
@@ -319,7 +320,8 @@ def run_backtest_streaming(
     fx = FxRates(fx_usd, config.base_currency, today_seconds)
     estimates: dict = {}
     if config.estimation.any:
-        subsystems = _estimated_subsystems(config, fx, instruments, estimates)
+        with pandas_arithmetic():  # the fits amplify last-bit differences: pandas' exact EWMs
+            subsystems = _estimated_subsystems(config, fx, instruments, estimates)
     else:
         subsystems = {data.code: _subsystem(config, data, fx) for data in instruments}
     missing = [c for c in config.instruments if c not in subsystems]

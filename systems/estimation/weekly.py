@@ -34,8 +34,13 @@ def weekly(start: int, values: np.ndarray, how: str) -> tuple[np.ndarray, np.nda
     labels = sundays[0] + 7 * np.arange(n_weeks, dtype=np.int64)
     valid = ~np.isnan(values)
     if how == "sum":
+        # pandas' own weekly sum (compensated summation, as `resample("W").sum()` does): a plain
+        # running sum differs in the last bits, which the handcrafting's SLSQP step amplifies
+        import pandas as pd
+
         out = np.zeros((n_weeks, values.shape[1]))
-        np.add.at(out, week, np.where(valid, values, 0.0))
+        sums = pd.DataFrame(values).groupby(week, sort=True).sum()
+        out[sums.index.to_numpy()] = sums.to_numpy()
         return labels, out
     if how == "last":
         out = np.full((n_weeks, values.shape[1]), np.nan)
