@@ -76,18 +76,95 @@ def _adds_to_one(weights: np.ndarray) -> float:
     return 1.0 - sum(weights)
 
 
+_STEP = float(np.sqrt(np.finfo(np.float64).eps))  # scipy's SLSQP finite-difference step
+
+
+def _forward_step(x: np.ndarray) -> np.ndarray:
+    """The forward-difference steps scipy takes inside the bounds [0, 1]: +step, or -step where
+    +step would leave the box and -step fits (as its `approx_derivative` does)."""
+    h = np.full(len(x), _STEP)
+    dx = (x + h) - x
+    h = np.where(dx == 0, _STEP * ((x >= 0).astype(float) * 2 - 1) * np.maximum(1.0, np.abs(x)), h)
+    ahead = x + h
+    violated = (ahead < 0.0) | (ahead > 1.0)
+    fitting = np.abs(h) <= np.maximum(x, 1.0 - x)
+    h[violated & fitting] *= -1
+    forward = ((1.0 - x) >= x) & ~fitting
+    h[forward] = (1.0 - x)[forward]
+    backward = ((1.0 - x) < x) & ~fitting
+    h[backward] = -x[backward]
+    return h
+
+
+def _forward_gradient(fun, x: np.ndarray, f0: float) -> np.ndarray:  # noqa: ANN001 - x -> float
+    h = _forward_step(x)
+    out = np.empty(len(x))
+    for i in range(len(x)):
+        moved = np.copy(x)
+        moved[i] = x[i] + h[i]
+        out[i] = (fun(moved) - f0) / ((x[i] + h[i]) - x[i])
+    return out
+
+
 def _two_asset_max_sharpe(mean_first: float, mean_other: float, corr: float) -> np.ndarray:
-    from scipy.optimize import minimize
+    """scipy's SLSQP (`minimize(method="SLSQP", tol=1e-5)` with bounds [0, 1], weights adding
+    to 1, start 1/2 each) driven directly through its core routine: the same evaluations of the
+    objective, the same forward-difference gradients and the same iterates, bit for bit, without
+    `minimize`'s per-call set-up, which dominated thousands of two-asset problems."""
+    from scipy.optimize._slsqplib import slsqp
 
     stdev = np.full(2, SR_STD)
     corr_matrix = np.array([[1.0, corr], [corr, 1.0]])
     sigma = np.diag(stdev).dot(corr_matrix).dot(np.diag(stdev))
     mus = np.array([mean_first, mean_other], ndmin=2).transpose()
-    result = minimize(
-        _neg_sharpe, [0.5, 0.5], (sigma, mus), method="SLSQP",
-        bounds=[(0.0, 1.0)] * 2, constraints=[{"type": "eq", "fun": _adds_to_one}], tol=0.00001,
-    )
-    return result["x"]
+
+    def objective(x: np.ndarray) -> float:
+        return np.asarray(_neg_sharpe(x, sigma, mus)).item()
+
+    def constraint(x: np.ndarray) -> float:
+        return float(_adds_to_one(x))
+
+    x = np.array([0.5, 0.5])
+    acc = 0.00001
+    state = {
+        "acc": acc, "alpha": 0.0, "f0": 0.0, "gs": 0.0, "h1": 0.0, "h2": 0.0, "h3": 0.0, "h4": 0.0,
+        "t": 0.0, "t0": 0.0, "tol": 10.0 * acc, "exact": 0, "inconsistent": 0, "reset": 0, "iter": 0,
+        "itermax": 100, "line": 0, "m": 1, "meq": 1, "mode": 0, "n": 2,
+    }
+    n, m, meq = 2, 1, 1
+    indices = np.zeros([max(m + 2 * n + 2, 1)], dtype=np.int32)
+    size = n * (n + 1) // 2 + 3 * m * n - (m + 5 * n + 7) * meq + 9 * m + 8 * n * n + 35 * n + meq * meq + 28
+    size += 2 * n * (n + 1)  # no inequality constraints
+    buffer = np.zeros(max(size, 1), dtype=np.float64)
+    lower, upper = np.zeros(n), np.ones(n)
+    fx = objective(x)
+    evaluated, f_last = x.copy(), fx  # where the objective was last evaluated (scipy memoises)
+    g = _forward_gradient(objective, x, fx)
+    mult = np.zeros([max(1, m + 2 * n + 2)], dtype=np.float64)
+    jac = np.zeros([max(1, m), n], dtype=np.float64, order="F")
+    d = np.zeros([max(1, m)], dtype=np.float64)
+
+    def constraint_normals(at: np.ndarray) -> None:
+        at = np.clip(at, 0.0, 1.0) if ((at < 0.0).any() or (at > 1.0).any()) else at
+        jac[0, :] = _forward_gradient(constraint, at, constraint(at))
+
+    constraint_normals(x)
+    d[0] = constraint(x)
+    while True:
+        slsqp(state, fx, g, jac, d, x, mult, lower, upper, buffer, indices)
+        if state["mode"] == 1:
+            if not np.array_equal(x, evaluated):
+                evaluated, f_last = x.copy(), objective(x)
+            fx = f_last
+            d[0] = constraint(x)
+        if state["mode"] == -1:
+            if not np.array_equal(x, evaluated):
+                evaluated, f_last = x.copy(), objective(x)
+            g = _forward_gradient(objective, x, f_last)
+            constraint_normals(x)
+        if abs(state["mode"]) != 1:
+            break
+    return x
 
 
 def sr_multiplier(sr_diff: float, avg_corr: float, years: float) -> float:

@@ -136,3 +136,60 @@ def test_a_rule_above_the_cost_ceiling_is_a_one_line_error(synthetic_tree):
     inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
     with pytest.raises(SysprodError, match=r"ceiling_cost_SR: rule carry on AAA costs SR 0\.\d+ > 0\.0001"):
         run_backtest(config, inputs, TODAY)
+
+
+def test_weekly_sum_is_pandas_compensated_sum():
+    """WEEKLY(sum) is pandas' resample sum, compensated: four 1e-16s after a 1.0 are not lost
+    (a plain running sum gives exactly 1.0); the fits amplify such last-bit differences."""
+    from systems.daily import bin_of_day
+    from systems.estimation.weekly import weekly
+
+    monday = int(bin_of_day(np.datetime64("2024-01-01", "D").astype(np.int64)))
+    _, sums = weekly(monday, np.array([1.0, 1e-16, 1e-16, 1e-16, 1e-16]), "sum")
+    assert sums[0, 0] == 1.0000000000000004
+
+
+def test_pandas_arithmetic_block_gives_pandas_ewm_bit_for_bit():
+    import pandas as pd
+
+    from syscore.ewm import alpha_from_com, alpha_from_span, ewma, ewmstd, pandas_arithmetic
+
+    x = np.cumsum(np.random.default_rng(3).normal(size=3000)) + 100.0
+    x[100:104] = np.nan
+    expected = pd.Series(x).ewm(span=64, min_periods=1).mean().to_numpy()
+    assert not np.array_equal(ewma(x, alpha_from_span(64), 1), expected)  # the fast path differs in ulps
+    with pandas_arithmetic():
+        assert np.array_equal(ewma(x, alpha_from_span(64), 1), expected, equal_nan=True)
+        assert np.array_equal(
+            ewmstd(x, alpha_from_span(35), 10), pd.Series(x).ewm(span=35, min_periods=10).std().to_numpy(),
+            equal_nan=True,
+        )
+        assert np.array_equal(
+            ewma(x, alpha_from_com(90), 0), pd.Series(x).ewm(com=90).mean().to_numpy(), equal_nan=True
+        )
+
+
+def test_direct_slsqp_gives_scipy_minimize_bit_for_bit():
+    """The handcrafting's two-asset step drives SLSQP's core routine directly; it must give the
+    very weights `minimize(method="SLSQP")` gives as the spec calls it, on every input."""
+    from scipy.optimize import minimize
+
+    from systems.estimation.handcraft import (
+        SR_STD,
+        _adds_to_one,
+        _neg_sharpe,
+        _two_asset_max_sharpe,
+    )
+
+    rng = np.random.default_rng(19)
+    cases = [(float(rng.normal(0.075, 0.2)), 0.075, float(rng.uniform(-0.9, 0.99))) for _ in range(300)]
+    cases += [(0.075, 0.075, 0.5), (5.0, 0.075, 0.99), (-5.0, 0.075, 0.0), (0.0751, 0.075, -0.5)]
+    for first, other, corr in cases:
+        sd = np.diag(np.full(2, SR_STD))
+        sigma = sd.dot(np.array([[1.0, corr], [corr, 1.0]])).dot(sd)
+        mus = np.array([first, other], ndmin=2).transpose()
+        expected = minimize(
+            _neg_sharpe, [0.5, 0.5], (sigma, mus), method="SLSQP", bounds=[(0.0, 1.0)] * 2,
+            constraints=[{"type": "eq", "fun": _adds_to_one}], tol=0.00001,
+        )["x"]
+        assert _two_asset_max_sharpe(first, other, corr).tobytes() == expected.tobytes()
