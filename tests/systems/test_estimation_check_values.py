@@ -1,8 +1,8 @@
 """ESTIMATION_SPEC section 10 check values, stage by stage, on the reference data.
 
 Forecast scalars (section 1), the forecast cost inputs (2.1), instrument weights (4), the IDM (5),
-the portfolio Sharpe and the last positions match to a relative 1e-9 (or to the digits printed).
-Forecast weights (2.3-2.7) and FDM (3) match to 1e-7 (FIT_TOLERANCE says why).
+the portfolio Sharpe and the last positions match to a relative 1e-9 (or to the digits printed);
+so do forecast weights (2.3-2.7) and FDM (3), except one fit of SOFR's (SOFR_TOLERANCE says why).
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import pytest
 from systems.daily import bin_of_day
 from tests.systems.estimated_run import estimated_run
 
-# Stages downstream of the handcrafting's SLSQP step (tol 1e-5) match to this, not to 1e-9: SLSQP
-# stops early, so a last-bit difference in its inputs (the raw forecasts here are computed by
-# vectorised EWMAs, equal to pandas' to ~1e-15, not bit for bit) moves the weights by up to ~5e-8.
-FIT_TOLERANCE = 1e-7
+# The handcrafting's SLSQP step (tol 1e-5) stops early, so a last-bit difference in its inputs
+# moves weights by up to ~5e-8; the estimated system therefore uses pandas' exact EWMs and weekly
+# sums, and every forecast weight and FDM below matches to 1e-9 or to the digits printed (5e-11),
+# except SOFR's raw row at the first fit (1974-09-15: 7.6e-9) and its FDM on 2020-01-02 (1.8e-9
+# relative; its last FDM matches to 4e-14): an input difference not yet found.
+PRINTED = 5e-11
+SOFR_TOLERANCE = 1e-8
 CPT = {
     "CORN": 0.0018554399063522, "EUROSTX": 0.0010279794266811, "MXP": 0.0018180950780682,
     "SOFR": 0.0027918400767463, "US10": 0.0011317943884311, "V2X": 0.0049149215305752,
@@ -123,9 +126,9 @@ def test_raw_forecast_weight_rows(estimated, code):
     assert str(np.datetime64(int(labels[-1]), "us")) == "2022-09-03T00:00:00.000005"
     assert np.all(table[0] == 0.25)
     assert result.estimates["details"]["returns"][code][1].shape == (15930, 4)
-    # SLSQP (tol 1e-5) turns last-bit differences in its inputs into ~5e-8 (see module doc)
-    np.testing.assert_allclose(table[1], RAW_FIRST[code], rtol=0, atol=FIT_TOLERANCE)
-    np.testing.assert_allclose(table[-1], RAW_LAST[code], rtol=0, atol=FIT_TOLERANCE)
+    first_tolerance = SOFR_TOLERANCE if code == "SOFR" else PRINTED  # see SOFR_TOLERANCE
+    np.testing.assert_allclose(table[1], RAW_FIRST[code], rtol=0, atol=first_tolerance)
+    np.testing.assert_allclose(table[-1], RAW_LAST[code], rtol=0, atol=PRINTED)
 
 
 def test_forecast_cost_inputs(estimated):
@@ -150,9 +153,9 @@ def test_smoothed_forecast_weights(estimated, code):
     start, weights, rules = result.estimates["forecast_weights"][code]
     assert rules == ["carry", "ewmac16_64", "ewmac32_128", "ewmac64_256"]
     assert start + len(weights) - 1 == _ordinal("2023-08-31")
-    np.testing.assert_allclose(weights[-1], LAST_WEIGHTS[code], rtol=0, atol=FIT_TOLERANCE)
+    np.testing.assert_allclose(weights[-1], LAST_WEIGHTS[code], rtol=1e-9, atol=0)
     if code in WEIGHTS_2020:
-        np.testing.assert_allclose(_at(start, weights, "2020-01-02"), WEIGHTS_2020[code], atol=FIT_TOLERANCE)
+        np.testing.assert_allclose(_at(start, weights, "2020-01-02"), WEIGHTS_2020[code], rtol=0, atol=PRINTED)
 
 
 @pytest.mark.parametrize("code", sorted(FDM))
@@ -160,8 +163,9 @@ def test_fdm(estimated, code):
     _, result = estimated
     series = result.estimates["forecast_div_multiplier"][code]
     y2020, last = FDM[code]
-    assert _at(series.start, series.values, "2020-01-02") == pytest.approx(y2020, rel=FIT_TOLERANCE)
-    assert series.values[-1] == pytest.approx(last, rel=FIT_TOLERANCE)
+    y2020_tolerance = SOFR_TOLERANCE if code == "SOFR" else 1e-9  # see SOFR_TOLERANCE
+    assert _at(series.start, series.values, "2020-01-02") == pytest.approx(y2020, rel=y2020_tolerance)
+    assert series.values[-1] == pytest.approx(last, rel=1e-9)
 
 
 IW_ROWS = {  # raw instrument weights: 1983-09-13 and the last fit row 2022-09-03 (not normalised)
