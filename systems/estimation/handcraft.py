@@ -79,30 +79,33 @@ def _adds_to_one(weights: np.ndarray) -> float:
 _STEP = float(np.sqrt(np.finfo(np.float64).eps))  # scipy's SLSQP finite-difference step
 
 
-def _forward_step(x: np.ndarray) -> np.ndarray:
-    """The forward-difference steps scipy takes inside the bounds [0, 1]: +step, or -step where
-    +step would leave the box and -step fits (as its `approx_derivative` does)."""
-    h = np.full(len(x), _STEP)
-    dx = (x + h) - x
-    h = np.where(dx == 0, _STEP * ((x >= 0).astype(float) * 2 - 1) * np.maximum(1.0, np.abs(x)), h)
+def _forward_step(x: float) -> float:
+    """The forward-difference step scipy takes for one coordinate inside the bounds [0, 1]
+    (its `approx_derivative`, element by element in plain floats, same IEEE operations): +step,
+    or -step where +step would leave the box and -step fits."""
+    h = _STEP
+    if (x + h) - x == 0:
+        h = _STEP * (1.0 if x >= 0 else -1.0) * (1.0 if 1.0 >= abs(x) else abs(x))
+    lower, upper = x - 0.0, 1.0 - x
     ahead = x + h
-    violated = (ahead < 0.0) | (ahead > 1.0)
-    fitting = np.abs(h) <= np.maximum(x, 1.0 - x)
-    h[violated & fitting] *= -1
-    forward = ((1.0 - x) >= x) & ~fitting
-    h[forward] = (1.0 - x)[forward]
-    backward = ((1.0 - x) < x) & ~fitting
-    h[backward] = -x[backward]
+    violated = ahead < 0.0 or ahead > 1.0
+    fitting = abs(h) <= (lower if lower >= upper else upper)
+    if violated and fitting:
+        return -h
+    if not fitting and upper >= lower:
+        return upper
+    if not fitting and upper < lower:
+        return -lower
     return h
 
 
 def _forward_gradient(fun, x: np.ndarray, f0: float) -> np.ndarray:  # noqa: ANN001 - x -> float
-    h = _forward_step(x)
     out = np.empty(len(x))
-    for i in range(len(x)):
-        moved = np.copy(x)
-        moved[i] = x[i] + h[i]
-        out[i] = (fun(moved) - f0) / ((x[i] + h[i]) - x[i])
+    for i, xi in enumerate(x.tolist()):
+        h = _forward_step(xi)
+        moved = x.copy()
+        moved[i] = xi + h
+        out[i] = (fun(moved) - f0) / ((xi + h) - xi)
     return out
 
 
