@@ -148,8 +148,12 @@ def _two_asset_max_sharpe(mean_first: float, mean_other: float, corr: float) -> 
     d = np.zeros([max(1, m)], dtype=np.float64)
 
     def constraint_normals(at: np.ndarray) -> None:
-        at = np.clip(at, 0.0, 1.0) if ((at < 0.0).any() or (at > 1.0).any()) else at
-        jac[0, :] = _forward_gradient(constraint, at, constraint(at))
+        # forward differences of 1 - (w0 + w1), in plain floats (the same IEEE operations)
+        a0, a1 = (min(max(v, 0.0), 1.0) for v in at.tolist())
+        c0 = 1.0 - (a0 + a1)
+        h0, h1 = _forward_step(a0), _forward_step(a1)
+        jac[0, 0] = ((1.0 - ((a0 + h0) + a1)) - c0) / ((a0 + h0) - a0)
+        jac[0, 1] = ((1.0 - (a0 + (a1 + h1))) - c0) / ((a1 + h1) - a1)
 
     constraint_normals(x)
     d[0] = constraint(x)

@@ -169,6 +169,7 @@ def test_pandas_arithmetic_block_gives_pandas_ewm_bit_for_bit():
         )
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # correlation -1: zero variance at 1/2 each
 def test_direct_slsqp_gives_scipy_minimize_bit_for_bit():
     """The handcrafting's two-asset step drives SLSQP's core routine directly; it must give the
     very weights `minimize(method="SLSQP")` gives as the spec calls it, on every input."""
@@ -184,6 +185,7 @@ def test_direct_slsqp_gives_scipy_minimize_bit_for_bit():
     rng = np.random.default_rng(19)
     cases = [(float(rng.normal(0.075, 0.2)), 0.075, float(rng.uniform(-0.9, 0.99))) for _ in range(300)]
     cases += [(0.075, 0.075, 0.5), (5.0, 0.075, 0.99), (-5.0, 0.075, 0.0), (0.0751, 0.075, -0.5)]
+    cases += [(0.3, 0.075, 1.0), (0.3, 0.075, -1.0), (1e6, 0.075, 0.5)]
     for first, other, corr in cases:
         sd = np.diag(np.full(2, SR_STD))
         sigma = sd.dot(np.array([[1.0, corr], [corr, 1.0]])).dot(sd)
