@@ -288,21 +288,26 @@ class MongoDocumentStore:
 
         token = uuid.uuid4().hex
         me = {"host": hostname(), "pid": os.getpid()}
+        # The lock document is made once, free; taking it is then an update of an existing
+        # document, atomic on any server. (Taking it by an upsert raced: on a server that
+        # applies an upsert's update and still reports the duplicate key, a process held the
+        # lock without knowing and then waited on itself.)
+        try:
+            self._locks.insert_one({"_id": lock_id, "holder": None, "expires": 0.0})
+        except DuplicateKeyError:
+            pass
         deadline = time.monotonic() + self._timeout
         delay = 0.001
         while True:
             now = time.time()
-            try:
-                got = self._locks.find_one_and_update(
-                    {"_id": lock_id, "$or": [{"holder": None}, {"expires": {"$lt": now}}]},
-                    {"$set": {"holder": token, **me, "expires": now + LEASE_SECONDS}},
-                    upsert=True, return_document=ReturnDocument.AFTER,
-                )
-            except DuplicateKeyError:  # the lock document exists and is held
-                got = None
-            if got is not None and got.get("holder") == token:
+            got = self._locks.find_one_and_update(
+                {"_id": lock_id, "$or": [{"holder": None}, {"expires": {"$lt": now}}]},
+                {"$set": {"holder": token, **me, "expires": now + LEASE_SECONDS}},
+                return_document=ReturnDocument.AFTER,
+            )
+            current = got if got is not None else (self._locks.find_one({"_id": lock_id}) or {})
+            if current.get("holder") == token:
                 return token
-            current = self._locks.find_one({"_id": lock_id}) or {}
             if (current.get("holder") and current.get("host") == me["host"]
                     and not is_alive(int(current.get("pid") or 0))):
                 # its holder on this machine has died: free it (only if still that holder's)
