@@ -269,7 +269,7 @@ class MongoDocumentStore:
             self._replay_journal()
             yield token
         finally:
-            self._locks.update_one({"_id": WRITE_LOCK_ID, "holder": token}, {"$set": {"holder": None}})
+            self._locks.delete_one({"_id": WRITE_LOCK_ID, "holder": token})
 
     @contextmanager
     def named_lock(self, name: str) -> Iterator[None]:
@@ -280,40 +280,35 @@ class MongoDocumentStore:
         try:
             yield
         finally:
-            self._locks.update_one({"_id": lock_id, "holder": token}, {"$set": {"holder": None}})
+            self._locks.delete_one({"_id": lock_id, "holder": token})
 
     def _acquire(self, lock_id: str) -> str:
-        from pymongo import ReturnDocument
+        """Take a lock: insert its document (the `_id` index lets one insert win); a document
+        left by a holder that is gone (its lease ran out, or it ran on this host and its pid is
+        dead) is deleted, only if still that holder's, and the insert tried again. Only `_id`
+        uniqueness is relied on, the most basic guarantee of every MongoDB-wire server (a
+        findAndModify on a shared lock document was not serialised by the test server)."""
         from pymongo.errors import DuplicateKeyError
 
         token = uuid.uuid4().hex
         me = {"host": hostname(), "pid": os.getpid()}
-        # The lock document is made once, free; taking it is then an update of an existing
-        # document, atomic on any server. (Taking it by an upsert raced: on a server that
-        # applies an upsert's update and still reports the duplicate key, a process held the
-        # lock without knowing and then waited on itself.)
-        try:
-            self._locks.insert_one({"_id": lock_id, "holder": None, "expires": 0.0})
-        except DuplicateKeyError:
-            pass
         deadline = time.monotonic() + self._timeout
         delay = 0.001
         while True:
             now = time.time()
-            got = self._locks.find_one_and_update(
-                {"_id": lock_id, "$or": [{"holder": None}, {"expires": {"$lt": now}}]},
-                {"$set": {"holder": token, **me, "expires": now + LEASE_SECONDS}},
-                return_document=ReturnDocument.AFTER,
-            )
-            current = got if got is not None else (self._locks.find_one({"_id": lock_id}) or {})
-            if current.get("holder") == token:
+            try:
+                self._locks.insert_one({"_id": lock_id, "holder": token, **me, "expires": now + LEASE_SECONDS})
                 return token
-            if (current.get("holder") and current.get("host") == me["host"]
-                    and not is_alive(int(current.get("pid") or 0))):
-                # its holder on this machine has died: free it (only if still that holder's)
-                self._locks.update_one(
-                    {"_id": lock_id, "holder": current["holder"]}, {"$set": {"holder": None}}
-                )
+            except DuplicateKeyError:
+                pass
+            current = self._locks.find_one({"_id": lock_id})
+            if current is None:
+                continue  # freed between the insert and the read
+            gone = (current.get("holder") is None  # freed by an earlier version of this store
+                    or float(current.get("expires") or 0.0) < now
+                    or (current.get("host") == me["host"] and not is_alive(int(current.get("pid") or 0))))
+            if gone:
+                self._locks.delete_one({"_id": lock_id, "holder": current.get("holder")})
                 continue
             if time.monotonic() > deadline:
                 what = "document store" if lock_id == WRITE_LOCK_ID else f"lock {lock_id}"

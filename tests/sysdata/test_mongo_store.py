@@ -203,7 +203,6 @@ def tcp_store(jongodb_url):
     return spec, MongoDocumentStore(pymongo.MongoClient(url)[db])
 
 
-@pytest.mark.skip(reason="jongodb (the test server) does not serialise concurrent findAndModify across connections: measured, two processes both took the write lock (1 of 200 increments lost); MongoDB does, so this concurrency assertion runs on SQLite only")
 def test_two_processes_booking_the_same_fills_on_mongodb_count_each_once(tcp_store):
     from sysdata.repos.contract_positions import ContractPositions
     from sysdata.repos.strategy_positions import StrategyPositions
