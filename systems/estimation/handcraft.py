@@ -9,11 +9,22 @@ closed-form optimum differs by up to 3e-3, so the call itself is part of the met
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from systems.estimation.scipy_kernels import complete_linkage, slsqp_core
 
 SR_STD = 0.15
 SR_AVERAGE = 0.5
 DM_FLOOR = 1e-7
+BOOTSTRAP_POINTS = np.arange(0.2, (1 - 0.2) + 0.00000001, 0.2)  # the reference's p = 0.2 .. 0.8
+# scipy.special.ndtri(BOOTSTRAP_POINTS) (a test checks them): the standard normal quantiles,
+# written out because importing scipy.special costs 0.2 s and only these four are ever needed
+BOOTSTRAP_QUANTILES = tuple(
+    float.fromhex(h) for h in
+    ("-0x1.aee8fa73a1333p-1", "-0x1.036d6c4a04b59p-2", "0x1.036d6c4a04b5fp-2", "0x1.aee8fa73a1334p-1")
+)
 
 
 def div_mult(weights: np.ndarray, corr: np.ndarray, cap: float = 2.5) -> float:
@@ -37,18 +48,32 @@ def _dm_plain(weights: np.ndarray, corr: np.ndarray) -> float:
 
 
 def _two_clusters(corr: np.ndarray) -> np.ndarray:
-    """Labels 1/2 of a complete-linkage split of the rows of `corr` (alternate if it fails)."""
-    from scipy.cluster import hierarchy
+    """Labels 1/2 of a complete-linkage split of the rows of `corr` (alternate if it fails).
 
+    The reference cuts the tree with `fcluster(..., last merge distance - 1e-6, "distance")` and
+    falls back to alternate labels if that gives more than two clusters. Complete linkage merges
+    at non-decreasing distances, so that cut gives exactly the two subtrees joined by the last
+    merge, unless the merge before it is within 1e-6 (three or more clusters: the fallback).
+    Read from the tree directly: fcluster's validation of the tree cost ~1 ms a call."""
     n = len(corr)
     try:
-        linkage = hierarchy.linkage(hierarchy.distance.pdist(corr), method="complete")
-        labels = hierarchy.fcluster(linkage, linkage[n - 2][2] - 0.000001, "distance")
-        if max(labels) > 2:
-            raise ValueError("more than two clusters")
-        return np.asarray(labels)
-    except Exception:  # noqa: BLE001 - the reference falls back on any failure
+        linkage = complete_linkage(corr)
+    except ValueError:  # non-finite distances: the reference falls back on any failure
         return np.arange(n) % 2 + 1
+    cut = linkage[n - 2][2] - 0.000001
+    if not linkage[n - 2][2] > cut or (n > 2 and linkage[n - 3][2] > cut):
+        return np.arange(n) % 2 + 1
+    children = [int(c) for c in linkage[:, :2].ravel()]
+    labels = np.empty(n, dtype=np.int64)
+    for label, root in ((1, children[2 * (n - 2)]), (2, children[2 * (n - 2) + 1])):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node < n:
+                labels[node] = label
+            else:
+                stack.extend(children[2 * (node - n): 2 * (node - n) + 2])
+    return labels
 
 
 def handcraft(corr: np.ndarray) -> np.ndarray:
@@ -99,35 +124,36 @@ def _forward_step(x: float) -> float:
     return h
 
 
-def _forward_gradient(fun, x: np.ndarray, f0: float) -> np.ndarray:  # noqa: ANN001 - x -> float
-    out = np.empty(len(x))
-    for i, xi in enumerate(x.tolist()):
-        h = _forward_step(xi)
-        moved = x.copy()
-        moved[i] = xi + h
-        out[i] = (fun(moved) - f0) / ((xi + h) - xi)
-    return out
+def _sharpe_objective(sigma: np.ndarray, mus: np.ndarray):  # noqa: ANN202 - (w0, w1) -> float
+    """`_neg_sharpe` for two assets in plain floats: the same IEEE operations in the same order
+    (numpy's 1x2 products add the two terms left to right, and its `** 0.5` of an array is a
+    square root), so equal to it bit for bit; numpy's arithmetic only where the root is 0 or NaN."""
+    s00, s01, s10, s11 = sigma.ravel().tolist()
+    m0, m1 = mus.ravel().tolist()
+
+    def objective(w0: float, w1: float) -> float:
+        ret = w0 * m0 + w1 * m1
+        variance = (w0 * s00 + w1 * s10) * w0 + (w0 * s01 + w1 * s11) * w1
+        if variance > 0.0:
+            return -ret / math.sqrt(variance)
+        with np.errstate(all="ignore"):  # zero or negative variance: numpy's inf/NaN
+            return float(-np.float64(ret) / np.sqrt(np.float64(variance)))
+
+    return objective
 
 
 def _two_asset_max_sharpe(mean_first: float, mean_other: float, corr: float) -> np.ndarray:
     """scipy's SLSQP (`minimize(method="SLSQP", tol=1e-5)` with bounds [0, 1], weights adding
     to 1, start 1/2 each) driven directly through its core routine: the same evaluations of the
     objective, the same forward-difference gradients and the same iterates, bit for bit, without
-    `minimize`'s per-call set-up, which dominated thousands of two-asset problems."""
-    from scipy.optimize._slsqplib import slsqp
-
+    `minimize`'s per-call set-up, which dominated thousands of two-asset problems. Everything
+    around the core routine is plain floats (the same IEEE operations as scipy's numpy code)."""
+    slsqp = slsqp_core()
     stdev = np.full(2, SR_STD)
     corr_matrix = np.array([[1.0, corr], [corr, 1.0]])
     sigma = np.diag(stdev).dot(corr_matrix).dot(np.diag(stdev))
-    mus = np.array([mean_first, mean_other], ndmin=2).transpose()
+    objective = _sharpe_objective(sigma, np.array([mean_first, mean_other]))
 
-    def objective(x: np.ndarray) -> float:
-        return np.asarray(_neg_sharpe(x, sigma, mus)).item()
-
-    def constraint(x: np.ndarray) -> float:
-        return float(_adds_to_one(x))
-
-    x = np.array([0.5, 0.5])
     acc = 0.00001
     state = {
         "acc": acc, "alpha": 0.0, "f0": 0.0, "gs": 0.0, "h1": 0.0, "h2": 0.0, "h3": 0.0, "h4": 0.0,
@@ -140,53 +166,52 @@ def _two_asset_max_sharpe(mean_first: float, mean_other: float, corr: float) -> 
     size += 2 * n * (n + 1)  # no inequality constraints
     buffer = np.zeros(max(size, 1), dtype=np.float64)
     lower, upper = np.zeros(n), np.ones(n)
-    fx = objective(x)
-    evaluated, f_last = x.copy(), fx  # where the objective was last evaluated (scipy memoises)
-    g = _forward_gradient(objective, x, fx)
     mult = np.zeros([max(1, m + 2 * n + 2)], dtype=np.float64)
     jac = np.zeros([max(1, m), n], dtype=np.float64, order="F")
     d = np.zeros([max(1, m)], dtype=np.float64)
+    g = np.zeros(n)
+    x = np.array([0.5, 0.5])
 
-    def constraint_normals(at: np.ndarray) -> None:
-        # forward differences of 1 - (w0 + w1), in plain floats (the same IEEE operations)
-        a0, a1 = (min(max(v, 0.0), 1.0) for v in at.tolist())
+    def derivatives(x0: float, x1: float, f0: float) -> None:
+        # forward differences of the objective and of 1 - (w0 + w1), steps as scipy takes them
+        h0, h1 = _forward_step(x0), _forward_step(x1)
+        g[0] = (objective(x0 + h0, x1) - f0) / ((x0 + h0) - x0)
+        g[1] = (objective(x0, x1 + h1) - f0) / ((x1 + h1) - x1)
+        a0, a1 = min(max(x0, 0.0), 1.0), min(max(x1, 0.0), 1.0)
         c0 = 1.0 - (a0 + a1)
-        h0, h1 = _forward_step(a0), _forward_step(a1)
-        jac[0, 0] = ((1.0 - ((a0 + h0) + a1)) - c0) / ((a0 + h0) - a0)
-        jac[0, 1] = ((1.0 - (a0 + (a1 + h1))) - c0) / ((a1 + h1) - a1)
+        k0, k1 = _forward_step(a0), _forward_step(a1)
+        jac[0, 0] = ((1.0 - ((a0 + k0) + a1)) - c0) / ((a0 + k0) - a0)
+        jac[0, 1] = ((1.0 - (a0 + (a1 + k1))) - c0) / ((a1 + k1) - a1)
 
-    constraint_normals(x)
-    d[0] = constraint(x)
+    evaluated = (0.5, 0.5)  # where the objective was last evaluated (scipy memoises)
+    fx = f_last = objective(0.5, 0.5)
+    derivatives(0.5, 0.5, fx)
+    d[0] = 1.0 - (0.5 + 0.5)
     while True:
         slsqp(state, fx, g, jac, d, x, mult, lower, upper, buffer, indices)
-        if state["mode"] == 1:
-            if not np.array_equal(x, evaluated):
-                evaluated, f_last = x.copy(), objective(x)
+        mode = state["mode"]
+        if mode != 1 and mode != -1:
+            return x
+        x0, x1 = x.tolist()
+        if (x0, x1) != evaluated:
+            evaluated, f_last = (x0, x1), objective(x0, x1)
+        if mode == 1:
             fx = f_last
-            d[0] = constraint(x)
-        if state["mode"] == -1:
-            if not np.array_equal(x, evaluated):
-                evaluated, f_last = x.copy(), objective(x)
-            g = _forward_gradient(objective, x, f_last)
-            constraint_normals(x)
-        if abs(state["mode"]) != 1:
-            break
-    return x
+            d[0] = 1.0 - (x0 + x1)
+        else:
+            derivatives(x0, x1, f_last)
 
 
 def sr_multiplier(sr_diff: float, avg_corr: float, years: float) -> float:
     """Weight ratio to 1/2 of an asset whose Sharpe ratio beats the others' by `sr_diff`."""
-    from scipy import special
-
     average_mean = SR_AVERAGE * SR_STD
     first_mean = (sr_diff + SR_AVERAGE) * SR_STD
     difference = first_mean - average_mean
     omega = (2 * ((SR_STD / years**0.5) ** 2) * (1 - avg_corr)) ** 0.5
     weights = []
-    for p in np.arange(0.2, (1 - 0.2) + 0.00000001, 0.2):
-        # scipy.stats.norm(difference, omega).ppf(p), bit for bit, without building a frozen
-        # distribution each time (the slow part)
-        confident = special.ndtri(p) * omega + difference
+    for quantile in BOOTSTRAP_QUANTILES:
+        # scipy.stats.norm(difference, omega).ppf(p), bit for bit
+        confident = quantile * omega + difference
         weights.append(list(_two_asset_max_sharpe(confident + average_mean, average_mean, avg_corr)))
     average = np.nanmean(np.array(weights), axis=0)
     ratio = average[0] / (1.0 / len(average))

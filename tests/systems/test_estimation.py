@@ -195,3 +195,81 @@ def test_direct_slsqp_gives_scipy_minimize_bit_for_bit():
             constraints=[{"type": "eq", "fun": _adds_to_one}], tol=0.00001,
         )["x"]
         assert _two_asset_max_sharpe(first, other, corr).tobytes() == expected.tobytes()
+
+
+def _reference_two_clusters(corr: np.ndarray) -> list[tuple[int, ...]]:
+    """The spec's split through scipy's public API: complete linkage, fcluster at the last merge
+    distance - 1e-6, alternate labels on any failure or more than two clusters."""
+    from scipy.cluster import hierarchy
+
+    n = len(corr)
+    try:
+        linkage = hierarchy.linkage(hierarchy.distance.pdist(corr), method="complete")
+        labels = hierarchy.fcluster(linkage, linkage[n - 2][2] - 0.000001, "distance")
+        if max(labels) > 2:
+            raise ValueError("more than two clusters")
+    except Exception:  # noqa: BLE001 - as the reference
+        labels = np.arange(n) % 2 + 1
+    return sorted(tuple(np.flatnonzero(labels == k).tolist()) for k in set(labels.tolist()))
+
+
+def test_two_cluster_split_is_scipys_fcluster_split():
+    """The split read straight from the linkage tree is the one fcluster gives, ties, floored
+    correlations, NaN and all."""
+    from systems.estimation.handcraft import _two_clusters
+
+    rng = np.random.default_rng(23)
+    fallbacks = 0
+    for case in range(1500):
+        n = int(rng.integers(3, 14))
+        corr = np.corrcoef(rng.normal(size=(n, 40)))
+        if case % 5 == 0:
+            corr = np.where(corr < 0, 0.0, corr)
+            np.fill_diagonal(corr, 1.0)
+        if case % 7 == 0:
+            corr = np.round(corr, 1)  # many equal distances
+        if case % 11 == 0:
+            corr[:] = 0.99  # the no-data fill: every distance equal
+            np.fill_diagonal(corr, 1.0)
+        if case % 13 == 0:
+            corr[0, 1] = corr[1, 0] = np.nan
+        expected = _reference_two_clusters(corr)
+        labels = _two_clusters(corr)
+        got = sorted(tuple(np.flatnonzero(labels == k).tolist()) for k in set(labels.tolist()))
+        assert got == expected, case
+        fallbacks += expected == _reference_two_clusters(np.full((n, n), np.nan))
+    assert 0 < fallbacks < 1500  # both paths were exercised
+
+
+def test_scipy_kernels_are_the_public_routines():
+    from scipy.cluster import hierarchy
+    from scipy.special import ndtri
+
+    from systems.estimation.handcraft import BOOTSTRAP_POINTS, BOOTSTRAP_QUANTILES
+    from systems.estimation.scipy_kernels import complete_linkage
+
+    rng = np.random.default_rng(29)
+    for n in (3, 5, 12, 40):
+        corr = np.corrcoef(rng.normal(size=(n, 60)))
+        expected = hierarchy.linkage(hierarchy.distance.pdist(corr), method="complete")
+        assert complete_linkage(corr).tobytes() == expected.tobytes()
+    corr[0, 1] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        complete_linkage(corr)
+    assert np.array(BOOTSTRAP_QUANTILES).tobytes() == ndtri(BOOTSTRAP_POINTS).tobytes()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # zero variance at correlation -1
+def test_plain_float_objective_is_the_numpy_objective_bit_for_bit():
+    from systems.estimation.handcraft import SR_STD, _neg_sharpe, _sharpe_objective
+
+    rng = np.random.default_rng(31)
+    sd = np.diag(np.full(2, SR_STD))
+    for case in range(20_000):
+        corr = float(rng.uniform(-1, 1)) if case % 50 else float(rng.choice([-1.0, 1.0]))
+        sigma = sd.dot(np.array([[1.0, corr], [corr, 1.0]])).dot(sd)
+        mus = np.array([rng.normal(0.075, 0.2), 0.075])
+        w = rng.uniform(0, 1, 2) if case % 3 else np.array([0.5, 0.5])
+        expected = np.asarray(_neg_sharpe(w, sigma, mus.reshape(2, 1))).item()
+        got = _sharpe_objective(sigma, mus)(float(w[0]), float(w[1]))
+        assert np.array([got]).tobytes() == np.array([expected]).tobytes(), (case, got, expected)
