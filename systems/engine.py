@@ -15,6 +15,7 @@ import numpy as np
 
 from syscore.ewm import pandas_arithmetic
 from syscore.exceptions import SysprodError
+from syscore.parallel import worker_pool
 from systems.accounts import (
     AccountCurve,
     CostParameters,
@@ -315,8 +316,22 @@ def run_backtest_streaming(
 
     Each instrument's subsystem is computed as soon as it arrives (a loader can still be reading
     the others); results never depend on the arrival order. `on_instrument` is called with each
-    finished instrument (a writer can start on it while the rest are computed).
+    finished instrument (a writer can start on it while the rest are computed). Estimated
+    parameters are fitted on worker processes (syscore.parallel; the same numbers on any count).
     """
+    if config.estimation.any:
+        with worker_pool():
+            return _run_streaming(config, fx_usd, instruments, today_seconds, on_instrument)
+    return _run_streaming(config, fx_usd, instruments, today_seconds, on_instrument)
+
+
+def _run_streaming(
+    config: BacktestConfig,
+    fx_usd: dict[str, FxInputs],
+    instruments: Iterable[InstrumentInputs],
+    today_seconds: int,
+    on_instrument: Callable[[InstrumentResult], None] | None,
+) -> BacktestResult:
     fx = FxRates(fx_usd, config.base_currency, today_seconds)
     estimates: dict = {}
     if config.estimation.any:

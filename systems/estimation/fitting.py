@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from syscore.parallel import current_pool
 from systems.estimation.ewstats import ew_corr_at, ew_mean_std
 from systems.estimation.handcraft import average_off_diagonal, handcraft, sr_adjusted
 from systems.estimation.weekly import MICROS_PER_DAY
@@ -73,29 +74,34 @@ def fit_weights(labels: np.ndarray, values: np.ndarray, settings: FitSettings) -
         corr = ew_corr_at(values, settings.corr_span * pooled, settings.corr_min_periods * pooled, read)
         valid = ~np.isnan(values)
         first_valid = np.where(valid.any(axis=0), np.argmax(valid, axis=0), len(values))
-        for k, end_count in enumerate(counts):
-            rows.append(_one_fit(mean, std, corr[k], int(read[k]), int(end_count), first_valid, settings))
+        tasks = [
+            (_moments_at(mean, std, int(read[k]), n_assets), corr[k], int(end_count), first_valid, settings)
+            for k, end_count in enumerate(counts)
+        ]
+        rows.extend(current_pool().map(_one_fit, tasks))  # the fits are independent
     return np.concatenate(([labels[0]], ends)), np.array(rows)
 
 
+def _moments_at(mean: np.ndarray | None, std: np.ndarray | None, row: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Annualised mean and standard deviation as of `row`: NaN before any row; zeros for equal
+    weights, which need neither."""
+    if row < 0:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    if mean is None or std is None:
+        return np.zeros(n), np.zeros(n)
+    return mean[row] * WEEKS_PER_YEAR, std[row] * WEEKS_PER_YEAR**0.5
+
+
 def _one_fit(
-    mean: np.ndarray | None,
-    std: np.ndarray | None,
-    corr: np.ndarray,
-    row: int,
-    count: int,
-    first_valid: np.ndarray,
-    settings: FitSettings,
+    task: tuple[tuple[np.ndarray, np.ndarray], np.ndarray, int, np.ndarray, FitSettings],
 ) -> np.ndarray:
+    """One fit date's weights from (moments, correlation, rows so far, first valid rows, settings)."""
+    (mu, sigma), corr, count, first_valid, settings = task
     n = len(corr)
     if settings.floor_at_zero:
         corr = np.where(corr < 0.0, 0.0, corr)
         np.fill_diagonal(corr, 1.0)
     has_corr = (~np.isnan(corr)).sum(axis=1) >= 2
-    if row >= 0 and mean is not None:
-        mu, sigma = mean[row] * WEEKS_PER_YEAR, std[row] * WEEKS_PER_YEAR**0.5
-    else:
-        mu = sigma = np.full(n, np.nan if row < 0 else 0.0)
     ok = has_corr & ~np.isnan(mu) & ~np.isnan(sigma)
     weights = np.full(n, np.nan)
     chosen = np.flatnonzero(ok)

@@ -273,3 +273,23 @@ def test_plain_float_objective_is_the_numpy_objective_bit_for_bit():
         expected = np.asarray(_neg_sharpe(w, sigma, mus.reshape(2, 1))).item()
         got = _sharpe_objective(sigma, mus)(float(w[0]), float(w[1]))
         assert np.array([got]).tobytes() == np.array([expected]).tobytes(), (case, got, expected)
+
+
+def test_estimates_are_the_same_on_one_worker_or_three(estimated, monkeypatch):
+    """The fits run on forked workers; the numbers must not depend on how many (three here, so
+    the fits are spread even on a one-CPU machine)."""
+    config, inputs, _ = estimated
+    config = config.with_instruments(["CORN", "SOFR", "V2X"])
+    runs = []
+    for workers in ("1", "3"):
+        monkeypatch.setenv("SYSPROD_WORKERS", workers)
+        runs.append(run_backtest(config, inputs, TODAY))
+    one, three = runs
+    tables = one.estimates["details"]["forecast_weight_tables"]
+    assert min(len(labels) for labels, _ in tables.values()) == 50  # every fit date
+    for code, (labels, table) in tables.items():
+        other_labels, other_table = three.estimates["details"]["forecast_weight_tables"][code]
+        assert labels.tobytes() == other_labels.tobytes() and table.tobytes() == other_table.tobytes()
+    assert one.estimates["instrument_weights"][1].tobytes() == three.estimates["instrument_weights"][1].tobytes()
+    for code, result in one.instruments.items():
+        assert result.buffered_position.tobytes() == three.instruments[code].buffered_position.tobytes()
