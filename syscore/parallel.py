@@ -15,8 +15,10 @@ The number of workers is every CPU this process may use, or SYSPROD_WORKERS if s
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -119,3 +121,24 @@ def worker_pool(workers: int | None = None) -> Iterator[WorkerPool]:
 def current_pool() -> WorkerPool:
     """The pool of the enclosing `worker_pool` block, else one that runs everything inline."""
     return _CURRENT.get() or WorkerPool(1)
+
+
+def import_in_background(*modules: str) -> threading.Thread:
+    """Start importing `modules` on a daemon thread and return it.
+
+    For a module that is certain to be needed later and costs a noticeable part of the run to
+    import (pandas: ~0.3 s): the import's file reading and the caller's own waiting (e.g. on
+    files read by pyarrow threads, which release the GIL) overlap. Importing it again later just
+    waits for this import to finish (Python's import lock), so nothing is imported twice.
+    """
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the later import in the main thread reports it
+                continue
+
+    thread = threading.Thread(target=load, name="import-" + "-".join(modules), daemon=True)
+    thread.start()
+    return thread

@@ -15,7 +15,7 @@ import numpy as np
 
 from syscore.ewm import pandas_arithmetic
 from syscore.exceptions import SysprodError
-from syscore.parallel import worker_pool
+from syscore.parallel import import_in_background, worker_pool
 from systems.accounts import (
     AccountCurve,
     CostParameters,
@@ -320,6 +320,7 @@ def run_backtest_streaming(
     parameters are fitted on worker processes (syscore.parallel; the same numbers on any count).
     """
     if config.estimation.any:
+        import_in_background("pandas")  # the estimation's exact EWMs need it: overlap its import with reading
         with worker_pool():
             return _run_streaming(config, fx_usd, instruments, today_seconds, on_instrument)
     return _run_streaming(config, fx_usd, instruments, today_seconds, on_instrument)

@@ -84,3 +84,19 @@ def test_workers_come_from_the_environment(monkeypatch):
         monkeypatch.setenv("SYSPROD_WORKERS", bad)
         with pytest.raises(SysprodError, match="SYSPROD_WORKERS=.*whole number >= 1"):
             configured_workers()
+
+
+def test_import_in_background_loads_the_module_and_survives_a_missing_one():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from syscore.parallel import import_in_background; "
+        "assert 'xml.dom.minidom' not in sys.modules; "
+        "import_in_background('no_such_module_here', 'xml.dom.minidom').join(30); "
+        "t = import_in_background('xml.dom.minidom'); t.join(30); "
+        "print('xml.dom.minidom' in sys.modules, t.is_alive())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
+    assert out.stderr == ""
