@@ -16,10 +16,10 @@ from systems.daily import Daily, align, ffill
 from systems.estimation.div_mult import dm_series, period_correlations
 from systems.estimation.fitting import fit_weights
 from systems.estimation.forecast_weights import (
+    PooledGross,
     cost_per_trade,
     fit_settings,
     length_weighted_average,
-    pooled_weekly_returns,
     rule_pnl,
     smoothed_daily_weights,
     turnover,
@@ -102,7 +102,9 @@ def estimate_forecast_weight_tables(
             for rule in rules:
                 mean_tau = np.nanmean([turnovers[c][rule] for c in group])
                 adjusted[rule] = cost_multiplier * cost_sr[code][rule] / turnovers[code][rule] * mean_tau
-            labels, returns = pooled_weekly_returns({c: gross[c] for c in group}, list(rules), adjusted)
+            if pool is None or code == members[0]:  # what does not depend on the fitted instrument: once
+                prepared = PooledGross.prepare({c: gross[c] for c in group}, list(rules))
+            labels, returns = prepared.weekly_returns(adjusted)
             details.setdefault("returns", {})[code] = (labels, returns)
             tables[code] = fit_weights(labels, returns, fit_settings(section, len(group)))
     return tables

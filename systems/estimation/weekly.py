@@ -19,6 +19,66 @@ def sunday_of(days: np.ndarray) -> np.ndarray:
     return days + 6 - (days + 3) % 7
 
 
+# Below this magnitude no sum of a week's values can overflow, so no compensation turns non-finite
+_SAFE = 1e300
+
+
+def largest_magnitude(values: np.ndarray) -> float:
+    """max |value| over the non-NaN values (0.0 if none; inf if one is infinite)."""
+    return float(np.fmax.reduce(np.abs(values).ravel(), initial=0.0))
+
+
+def week_sums(
+    days: np.ndarray, shift: np.ndarray | None = None, largest: float | None = None, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Sums over the first axis of (days of the week, weeks, columns) of `days + shift` (shift per
+    column), NaN skipped, a week without values 0.0: pandas' groupby sum, bit for bit.
+
+    pandas (`group_sum` in pandas/_libs/groupby.pyx) visits a group's rows in order and keeps, per
+    (group, column), a sum and a Kahan compensation, both starting at +0.0; for each non-NaN value
+    v: y = v - compensation, t = sum + y, compensation = (t - sum) - y, set to 0.0 when it is not
+    finite (an infinite value), sum = t. These are the same IEEE double operations, done here for
+    one day of every week at a time (only additions and subtractions: nothing a compiler could
+    fuse or reorder). The shift is added first, as `(days + shift)` would be. A pool computing
+    many shifts of the same days passes what does not depend on the shift: `largest`
+    (`largest_magnitude(days)`) and `valid` (`~np.isnan(days)`).
+    """
+    count, weeks, width = days.shape
+    if valid is None or (shift is not None and not np.isfinite(shift).all()):  # NaN shift: missing
+        with np.errstate(invalid="ignore"):  # -inf + inf
+            valid = ~np.isnan(days if shift is None else days + shift)
+    largest = largest_magnitude(days) if largest is None else largest
+    if shift is not None:
+        largest += float(np.fmax.reduce(np.abs(shift), initial=0.0))
+    # |value| < _SAFE everywhere: no week's running sum can overflow, every compensation stays
+    # finite and pandas' reset never fires; otherwise (inf, NaN shift, huge values) do the reset
+    check = not largest < _SAFE
+    sums = np.zeros((weeks, width))
+    compensation = np.zeros((weeks, width))
+    value, y, t, c = (np.empty((weeks, width)) for _ in range(4))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for day in range(count):
+            if shift is None:
+                np.copyto(value, days[day])
+            else:
+                np.add(days[day], shift, out=value)
+            if day == 0:
+                # from sum = compensation = +0.0: y = v, t = 0.0 + v (v, but +0.0 for -0.0) and
+                # compensation = t - v = +0.0 (NaN for an infinite v, reset to 0.0)
+                np.add(value, 0.0, out=value)
+                np.copyto(sums, value, where=valid[0])
+                continue
+            np.subtract(value, compensation, out=y)
+            np.add(sums, y, out=t)
+            np.subtract(t, sums, out=c)
+            np.subtract(c, y, out=c)
+            if check:
+                c[~np.isfinite(c)] = 0.0
+            np.copyto(sums, t, where=valid[day])
+            np.copyto(compensation, c, where=valid[day])
+    return sums
+
+
 def weekly(start: int, values: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
     """WEEKLY(x, sum|last) of a business-day matrix (rows from ordinal `start`).
 
@@ -34,14 +94,12 @@ def weekly(start: int, values: np.ndarray, how: str) -> tuple[np.ndarray, np.nda
     labels = sundays[0] + 7 * np.arange(n_weeks, dtype=np.int64)
     valid = ~np.isnan(values)
     if how == "sum":
-        # pandas' own weekly sum (compensated summation, as `resample("W").sum()` does): a plain
-        # running sum differs in the last bits, which the handcrafting's SLSQP step amplifies
-        import pandas as pd
-
-        out = np.zeros((n_weeks, values.shape[1]))
-        sums = pd.DataFrame(values).groupby(week, sort=True).sum()
-        out[sums.index.to_numpy()] = sums.to_numpy()
-        return labels, out
+        # pandas' own weekly sum (compensated, as `resample("W").sum()` does): a plain running sum
+        # differs in the last bits, which the handcrafting's SLSQP step amplifies
+        first = start - start % 5  # business-day ordinals 5w..5w+4 are week w's Monday..Friday
+        blocks = np.full((n_weeks * 5, values.shape[1]), np.nan)
+        blocks[start - first : start - first + len(values)] = values
+        return labels, week_sums(blocks.reshape(n_weeks, 5, -1).transpose(1, 0, 2))
     if how == "last":
         out = np.full((n_weeks, values.shape[1]), np.nan)
         rows = np.arange(len(values))
