@@ -19,6 +19,7 @@ from systems.estimation.fitting import FitSettings
 from systems.estimation.weekly import (
     MICROS_PER_DAY,
     largest_magnitude,
+    missing_values,
     stack,
     sunday_of,
     week_sums,
@@ -151,54 +152,57 @@ class PooledGross:
     """A pool's gross returns made ready once for `pooled_weekly_returns` of every fitted instrument.
 
     What does not depend on the fitted instrument: each member's aligned gross (0 as NaN) and its
-    standard deviation, on one grid of whole weeks (business-day ordinals 5w..5w+4) shared by all
-    members; which weeks lie within each member's own first..last row; the STACK row labels.
+    standard deviation; the member's own weeks (first row's to last row's, business-day ordinals
+    5w..5w+4), all members' weeks one after the other; where each lands in the STACK.
     """
 
     rules: list[str]
-    days: np.ndarray  # (5, weeks, members x rules): gross, NaN where zero or outside a member
-    valid: np.ndarray  # ~isnan(days)
+    days: np.ndarray  # (5, member weeks, rules): gross, NaN where zero or missing
+    missing: list[np.ndarray]  # per day of the week, the flat indices of NaN in `days`
     largest: float  # largest |gross|
     std: np.ndarray  # (members, rules): nanstd(ddof=1) of each member's column
-    inside: np.ndarray  # (weeks, members): the week is within the member's own rows
-    keep: np.ndarray  # (weeks,): some member has the week (STACK's union of labels)
+    member: np.ndarray  # (member weeks,): whose week
+    slot: np.ndarray  # (member weeks,): its row in the STACK
     labels: np.ndarray  # STACK's row labels in microseconds
 
     @classmethod
     def prepare(cls, pnls: dict[str, dict[str, tuple[int, np.ndarray, np.ndarray]]], rules: list[str]) -> PooledGross:
         codes = sorted(pnls)
-        spans, columns, std = [], [], np.full((len(codes), len(rules)), np.nan)
+        std = np.full((len(codes), len(rules)), np.nan)
+        blocks, weeks, member = [], [], []
         for k, code in enumerate(codes):
             start, aligned = align(*(Daily(pnls[code][rule][0], pnls[code][rule][1]) for rule in rules))
             gross = [np.where(g == 0.0, np.nan, g) for g in aligned]
             for r, g in enumerate(gross):
                 std[k, r] = np.nanstd(g, ddof=1)  # per 1-d column: numpy's pairwise sum, as before
-            spans.append((start, len(aligned[0]) if aligned else 0))
-            columns.append(gross)
-        present = [(start, length) for start, length in spans if length]
-        first = min((start for start, _ in present), default=0) // 5
-        weeks = max(((start + length - 1) // 5 for start, length in present), default=first - 1) - first + 1
-        days = np.full((weeks * 5, len(codes), len(rules)), np.nan)
-        inside = np.zeros((weeks, len(codes)), dtype=bool)
-        for k, ((start, length), gross) in enumerate(zip(spans, columns, strict=True)):
-            if length:
-                row = start - 5 * first
-                days[row : row + length, k, :] = np.column_stack(gross)
-                inside[start // 5 - first : (start + length - 1) // 5 - first + 1, k] = True
-        days = np.ascontiguousarray(days.reshape(weeks, 5, -1).transpose(1, 0, 2))
-        keep = inside.any(axis=1)
-        sundays = sunday_of(day_of_bin(5 * (first + np.arange(weeks, dtype=np.int64))))[keep]
+            length = len(aligned[0]) if aligned else 0
+            if not length:
+                continue
+            first, last = start // 5, (start + length - 1) // 5
+            block = np.full(((last - first + 1) * 5, len(rules)), np.nan)
+            block[start - 5 * first : start - 5 * first + length] = np.column_stack(gross)
+            blocks.append(block.reshape(-1, 5, len(rules)))
+            weeks.append(np.arange(first, last + 1, dtype=np.int64))
+            member.append(np.full(last - first + 1, k))
+        if blocks:
+            days = np.ascontiguousarray(np.concatenate(blocks).transpose(1, 0, 2))
+            week, owner = np.concatenate(weeks), np.concatenate(member)
+        else:
+            days, week, owner = np.empty((5, 0, len(rules))), np.empty(0, dtype=np.int64), np.empty(0, dtype=int)
+        union = np.unique(week)  # STACK: every week some member has, each member in code order
+        slot = np.searchsorted(union, week) * len(codes) + owner
+        sundays = sunday_of(day_of_bin(5 * union))
         labels = (sundays[:, None] * MICROS_PER_DAY + np.arange(len(codes), dtype=np.int64)[None, :]).ravel()
-        return cls(list(rules), days, ~np.isnan(days), largest_magnitude(days), std, inside, keep, labels)
+        return cls(list(rules), days, missing_values(days), largest_magnitude(days), std, owner, slot, labels)
 
     def weekly_returns(self, cost_sr: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """`pooled_weekly_returns(pnls, rules, cost_sr)` bit for bit, in one pass over the pool:
         net = gross + cost_sr/16 x std(gross), summed per week as pandas does (`week_sums`)."""
-        members, width = self.std.shape
         shift = np.array([cost_sr[rule] / 16.0 for rule in self.rules]) * self.std  # as the scalar products
-        sums = week_sums(self.days, shift.ravel(), self.largest, self.valid).reshape(-1, members, width)
-        sums[~self.inside] = np.nan  # STACK: a member's rows outside its own weeks are missing
-        return self.labels.copy(), sums[self.keep].reshape(-1, width)
+        sums = week_sums(self.days, shift[self.member], self.largest, self.missing)
+        out = np.full((len(self.labels), len(self.rules)), np.nan)  # outside a member's weeks: missing
+        out[self.slot] = sums
+        return self.labels.copy(), out
 
 
 def smoothed_daily_weights(

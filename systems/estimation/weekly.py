@@ -28,36 +28,46 @@ def largest_magnitude(values: np.ndarray) -> float:
     return float(np.fmax.reduce(np.abs(values).ravel(), initial=0.0))
 
 
+def missing_values(days: np.ndarray) -> list[np.ndarray]:
+    """Per day of the week, the flat indices of the NaN values in `days[day]` (weeks x columns)."""
+    return [np.flatnonzero(np.isnan(days[day])) for day in range(days.shape[0])]
+
+
 def week_sums(
-    days: np.ndarray, shift: np.ndarray | None = None, largest: float | None = None, valid: np.ndarray | None = None
+    days: np.ndarray,
+    shift: np.ndarray | None = None,
+    largest: float | None = None,
+    missing: list[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Sums over the first axis of (days of the week, weeks, columns) of `days + shift` (shift per
-    column), NaN skipped, a week without values 0.0: pandas' groupby sum, bit for bit.
+    """Sums over the first axis of (days of the week, weeks, columns) of `days + shift` (`shift`
+    broadcast against weeks x columns), NaN skipped, a week without values 0.0: pandas' groupby
+    sum, bit for bit.
 
     pandas (`group_sum` in pandas/_libs/groupby.pyx) visits a group's rows in order and keeps, per
     (group, column), a sum and a Kahan compensation, both starting at +0.0; for each non-NaN value
     v: y = v - compensation, t = sum + y, compensation = (t - sum) - y, set to 0.0 when it is not
     finite (an infinite value), sum = t. These are the same IEEE double operations, done here for
     one day of every week at a time (only additions and subtractions: nothing a compiler could
-    fuse or reorder). The shift is added first, as `(days + shift)` would be. A pool computing
-    many shifts of the same days passes what does not depend on the shift: `largest`
-    (`largest_magnitude(days)`) and `valid` (`~np.isnan(days)`).
+    fuse or reorder); where the day's value is NaN the sum and compensation are put back. The
+    shift is added first, as `(days + shift)` would be. A pool computing many shifts of the same
+    days passes what does not depend on the shift: `largest` (`largest_magnitude(days)`) and
+    `missing` (`missing_values(days)`).
     """
     count, weeks, width = days.shape
-    if valid is None or (shift is not None and not np.isfinite(shift).all()):  # NaN shift: missing
+    if missing is None or (shift is not None and not np.isfinite(shift).all()):  # NaN shift: missing
         with np.errstate(invalid="ignore"):  # -inf + inf
-            valid = ~np.isnan(days if shift is None else days + shift)
+            missing = missing_values(days if shift is None else days + shift)
     largest = largest_magnitude(days) if largest is None else largest
     if shift is not None:
-        largest += float(np.fmax.reduce(np.abs(shift), initial=0.0))
+        largest += float(np.fmax.reduce(np.abs(shift).ravel(), initial=0.0))
     # |value| < _SAFE everywhere: no week's running sum can overflow, every compensation stays
     # finite and pandas' reset never fires; otherwise (inf, NaN shift, huge values) do the reset
     check = not largest < _SAFE
-    sums = np.zeros((weeks, width))
     compensation = np.zeros((weeks, width))
-    value, y, t, c = (np.empty((weeks, width)) for _ in range(4))
+    sums, value, y, t, c = (np.empty((weeks, width)) for _ in range(5))  # sums: set on day 0
     with np.errstate(invalid="ignore", over="ignore"):
         for day in range(count):
+            gaps = missing[day]
             if shift is None:
                 np.copyto(value, days[day])
             else:
@@ -65,8 +75,8 @@ def week_sums(
             if day == 0:
                 # from sum = compensation = +0.0: y = v, t = 0.0 + v (v, but +0.0 for -0.0) and
                 # compensation = t - v = +0.0 (NaN for an infinite v, reset to 0.0)
-                np.add(value, 0.0, out=value)
-                np.copyto(sums, value, where=valid[0])
+                np.add(value, 0.0, out=sums)
+                sums.reshape(-1)[gaps] = 0.0
                 continue
             np.subtract(value, compensation, out=y)
             np.add(sums, y, out=t)
@@ -74,8 +84,10 @@ def week_sums(
             np.subtract(c, y, out=c)
             if check:
                 c[~np.isfinite(c)] = 0.0
-            np.copyto(sums, t, where=valid[day])
-            np.copyto(compensation, c, where=valid[day])
+            t.reshape(-1)[gaps] = sums.reshape(-1)[gaps]
+            c.reshape(-1)[gaps] = compensation.reshape(-1)[gaps]
+            sums, t = t, sums
+            compensation, c = c, compensation
     return sums
 
 

@@ -19,6 +19,7 @@ from systems.estimation.forecast_weights import PooledGross, pooled_weekly_retur
 from systems.estimation.weekly import (
     MICROS_PER_DAY,
     largest_magnitude,
+    missing_values,
     sunday_of,
     week_sums,
     weekly,
@@ -96,14 +97,14 @@ def test_week_sums_of_a_shift_are_the_sums_of_the_shifted_values():
     shift = rng.normal(size=8) * 1e-3
     shift[3] = 0.0
     expected = week_sums(days + shift)
-    given = week_sums(days, shift, largest_magnitude(days), ~np.isnan(days))
+    given = week_sums(days, shift, largest_magnitude(days), missing_values(days))
     assert _same(given, expected)
     flat = (days + shift).transpose(1, 0, 2).reshape(300, 8)
     assert _same(given, _pandas_weekly_sum(bin_of("2024-01-01"), flat))
     shift[5] = np.nan  # a missing shift: the column has no values, every week sums to 0.0
     shift[6] = np.inf  # an infinite one: -inf + inf is a missing value, the rest are inf
     days[0, 2, 6] = -np.inf
-    odd = week_sums(days, shift, largest_magnitude(days), ~np.isnan(days))
+    odd = week_sums(days, shift, largest_magnitude(days), missing_values(days))
     with np.errstate(invalid="ignore"):
         shifted = days + shift
     assert _same(odd, week_sums(shifted))
@@ -168,8 +169,9 @@ def test_hand_made_pools_with_gaps_and_a_single_member():
             "AAA": {"a": (monday + 1, gross), "b": (monday + 3, gross[::-1][:20] * 3.0)},
         }
     )
-    prepared = PooledGross.prepare(pnls, ["a", "b"])
-    assert int(prepared.keep.sum()) == 7  # weeks 0..4 (AAA) and 8..9 (BBB): not 5..7
+    labels, _ = PooledGross.prepare(pnls, ["a", "b"]).weekly_returns({"a": 0.0, "b": 0.0})
+    first_sunday = int(day_of_bin(monday)) + 6
+    assert list(np.unique(labels // MICROS_PER_DAY - first_sunday) // 7) == [0, 1, 2, 3, 4, 8, 9]  # not 5..7
     _check(pnls, ["a", "b"], [{"a": 0.3, "b": -0.01}, {"a": 1e-12, "b": 7.0}])
 
 
