@@ -108,6 +108,8 @@ def _forward_step(x: float) -> float:
     """The forward-difference step scipy takes for one coordinate inside the bounds [0, 1]
     (its `approx_derivative`, element by element in plain floats, same IEEE operations): +step,
     or -step where +step would leave the box and -step fits."""
+    if 0.0 <= x and x + _STEP <= 1.0:  # inside the box: the plain step (the branches below agree)
+        return _STEP
     h = _STEP
     if (x + h) - x == 0:
         h = _STEP * (1.0 if x >= 0 else -1.0) * (1.0 if 1.0 >= abs(x) else abs(x))
@@ -124,12 +126,23 @@ def _forward_step(x: float) -> float:
     return h
 
 
-def _sharpe_objective(sigma: np.ndarray, mus: np.ndarray):  # noqa: ANN202 - (w0, w1) -> float
-    """`_neg_sharpe` for two assets in plain floats: the same IEEE operations in the same order
-    (numpy's 1x2 products add the two terms left to right, and its `** 0.5` of an array is a
-    square root), so equal to it bit for bit; numpy's arithmetic only where the root is 0 or NaN."""
-    s00, s01, s10, s11 = sigma.ravel().tolist()
-    m0, m1 = mus.ravel().tolist()
+def _covariance(corr: float) -> tuple[float, float, float, float]:
+    """diag(sd)·[[1, c], [c, 1]]·diag(sd) as the reference computes it with numpy, entry by entry
+    (s00, s01, s10, s11): each entry adds an exact zero product (NaN with a NaN correlation, as
+    numpy's), so the order of the additions cannot change a bit."""
+    sd = SR_STD
+    a00, a01 = sd * 1.0 + 0.0 * corr, sd * corr + 0.0 * 1.0
+    a10, a11 = 0.0 * 1.0 + sd * corr, 0.0 * corr + sd * 1.0
+    return a00 * sd + a01 * 0.0, a00 * 0.0 + a01 * sd, a10 * sd + a11 * 0.0, a10 * 0.0 + a11 * sd
+
+
+def _sharpe_objective(sigma: tuple[float, float, float, float], mus: tuple[float, float]):  # noqa: ANN202
+    """`_neg_sharpe` for two assets in plain floats, (w0, w1) -> float: the same IEEE operations
+    in the same order (numpy's 1x2 products add the two terms left to right, and its `** 0.5` of
+    an array is a square root), so equal to it bit for bit; numpy's arithmetic only where the
+    root is 0 or NaN."""
+    s00, s01, s10, s11 = sigma
+    m0, m1 = mus
 
     def objective(w0: float, w1: float) -> float:
         ret = w0 * m0 + w1 * m1
@@ -149,10 +162,7 @@ def _two_asset_max_sharpe(mean_first: float, mean_other: float, corr: float) -> 
     `minimize`'s per-call set-up, which dominated thousands of two-asset problems. Everything
     around the core routine is plain floats (the same IEEE operations as scipy's numpy code)."""
     slsqp = slsqp_core()
-    stdev = np.full(2, SR_STD)
-    corr_matrix = np.array([[1.0, corr], [corr, 1.0]])
-    sigma = np.diag(stdev).dot(corr_matrix).dot(np.diag(stdev))
-    objective = _sharpe_objective(sigma, np.array([mean_first, mean_other]))
+    objective = _sharpe_objective(_covariance(corr), (float(mean_first), float(mean_other)))
 
     acc = 0.00001
     state = {
@@ -208,16 +218,34 @@ def sr_multiplier(sr_diff: float, avg_corr: float, years: float) -> float:
     first_mean = (sr_diff + SR_AVERAGE) * SR_STD
     difference = first_mean - average_mean
     omega = (2 * ((SR_STD / years**0.5) ** 2) * (1 - avg_corr)) ** 0.5
-    weights = []
+    firsts = []
     for quantile in BOOTSTRAP_QUANTILES:
         # scipy.stats.norm(difference, omega).ppf(p), bit for bit
         confident = quantile * omega + difference
-        weights.append(list(_two_asset_max_sharpe(confident + average_mean, average_mean, avg_corr)))
-    average = np.nanmean(np.array(weights), axis=0)
-    ratio = average[0] / (1.0 / len(average))
-    if np.sign(ratio - 1.0) != np.sign(sr_diff):
+        firsts.append(float(_two_asset_max_sharpe(confident + average_mean, average_mean, avg_corr)[0]))
+    ratio = _nanmean(firsts) / (1.0 / 2)
+    if _sign(ratio - 1.0) != _sign(sr_diff):
         return 1.0
-    return float(ratio)
+    return ratio
+
+
+def _nanmean(values: list[float]) -> float:
+    """np.nanmean down a column, in plain floats: the non-NaN values added in order, divided by
+    their count (NaN if there are none)."""
+    kept = [v for v in values if v == v]
+    if not kept:
+        return float("nan")
+    total = kept[0]
+    for value in kept[1:]:
+        total += value
+    return total / len(kept)
+
+
+def _sign(value: float) -> float:
+    """np.sign: -1, 0 or 1, NaN for NaN (which compares unequal to everything)."""
+    if value != value:
+        return float("nan")
+    return 1.0 if value > 0 else (-1.0 if value < 0 else 0.0)
 
 
 def sr_adjusted(weights: np.ndarray, sharpe: np.ndarray, avg_corr: float, years: float) -> np.ndarray:

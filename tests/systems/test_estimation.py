@@ -261,35 +261,35 @@ def test_scipy_kernels_are_the_public_routines():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # zero variance at correlation -1
 def test_plain_float_objective_is_the_numpy_objective_bit_for_bit():
-    from systems.estimation.handcraft import SR_STD, _neg_sharpe, _sharpe_objective
+    from systems.estimation.handcraft import SR_STD, _covariance, _neg_sharpe, _sharpe_objective
 
     rng = np.random.default_rng(31)
     sd = np.diag(np.full(2, SR_STD))
     for case in range(20_000):
-        corr = float(rng.uniform(-1, 1)) if case % 50 else float(rng.choice([-1.0, 1.0]))
+        corr = float(rng.uniform(-1, 1)) if case % 50 else float(rng.choice([-1.0, 1.0, 0.0, -0.0]))
         sigma = sd.dot(np.array([[1.0, corr], [corr, 1.0]])).dot(sd)
+        assert np.array(_covariance(corr)).tobytes() == sigma.ravel().tobytes(), corr
         mus = np.array([rng.normal(0.075, 0.2), 0.075])
         w = rng.uniform(0, 1, 2) if case % 3 else np.array([0.5, 0.5])
         expected = np.asarray(_neg_sharpe(w, sigma, mus.reshape(2, 1))).item()
-        got = _sharpe_objective(sigma, mus)(float(w[0]), float(w[1]))
+        got = _sharpe_objective(_covariance(corr), tuple(mus.tolist()))(float(w[0]), float(w[1]))
         assert np.array([got]).tobytes() == np.array([expected]).tobytes(), (case, got, expected)
+    nan_sigma = sd.dot(np.array([[1.0, np.nan], [np.nan, 1.0]])).dot(sd)
+    assert np.isnan(_covariance(float("nan"))).all() and np.isnan(nan_sigma).all()
 
 
-def test_estimates_are_the_same_on_one_worker_or_three(estimated, monkeypatch):
-    """The fits run on forked workers; the numbers must not depend on how many (three here, so
-    the fits are spread even on a one-CPU machine)."""
-    config, inputs, _ = estimated
-    config = config.with_instruments(["CORN", "SOFR", "V2X"])
-    runs = []
-    for workers in ("1", "3"):
-        monkeypatch.setenv("SYSPROD_WORKERS", workers)
-        runs.append(run_backtest(config, inputs, TODAY))
-    one, three = runs
-    tables = one.estimates["details"]["forecast_weight_tables"]
-    assert min(len(labels) for labels, _ in tables.values()) == 50  # every fit date
-    for code, (labels, table) in tables.items():
-        other_labels, other_table = three.estimates["details"]["forecast_weight_tables"][code]
-        assert labels.tobytes() == other_labels.tobytes() and table.tobytes() == other_table.tobytes()
-    assert one.estimates["instrument_weights"][1].tobytes() == three.estimates["instrument_weights"][1].tobytes()
-    for code, result in one.instruments.items():
-        assert result.buffered_position.tobytes() == three.instruments[code].buffered_position.tobytes()
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # all-NaN columns
+def test_plain_float_nanmean_and_sign_are_numpys():
+    from systems.estimation.handcraft import _nanmean, _sign
+
+    rng = np.random.default_rng(37)
+    for case in range(5_000):
+        column = rng.uniform(0, 1, 4)
+        column[rng.uniform(size=4) < (0.2 if case % 10 else 1.0)] = np.nan
+        table = np.column_stack([column, 1.0 - column])
+        expected, got = np.nanmean(table, axis=0)[0], _nanmean(column.tolist())
+        assert np.array([got]).tobytes() == np.array([expected]).tobytes() or (np.isnan(got) and np.isnan(expected))
+    for value in (-2.0, -0.0, 0.0, 1e-300, float("nan"), float("inf")):
+        assert np.array([_sign(value)]).tobytes() == np.sign(np.array([value])).tobytes() or (
+            np.isnan(_sign(value)) and np.isnan(value)
+        )
