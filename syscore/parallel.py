@@ -80,17 +80,28 @@ class WorkerPool:
         return self._executor.submit(fn, *args)
 
     def map(self, fn: Callable[..., T], items: Iterable[Any]) -> list[T]:
-        """[fn(item) for item in items], in order. Each worker takes one chunk, every
-        `workers`-th item (neighbouring items, e.g. fits at later dates, cost alike)."""
+        """[fn(item) for item in items], in order."""
+        return self.map_later(fn, items)()
+
+    def map_later(self, fn: Callable[..., T], items: Iterable[Any]) -> Callable[[], list[T]]:
+        """Start [fn(item) for item in items] and return the function that waits for it (in
+        order), so the caller can prepare the next batch meanwhile. Each worker takes one
+        chunk, every `workers`-th item (neighbouring items, e.g. fits at later dates, cost
+        alike). Inline (computed now) where the pool is not parallel."""
         items = list(items)
         if not self.parallel or len(items) < 2:
-            return [fn(item) for item in items]
+            results = [fn(item) for item in items]
+            return lambda: results
         count = min(self.workers, len(items))
         futures = [self.submit(_run_chunk, fn, items[k::count]) for k in range(count)]
-        out: list = [None] * len(items)
-        for k, future in enumerate(futures):
-            out[k::count] = future.result()
-        return out
+
+        def gather() -> list[T]:
+            out: list = [None] * len(items)
+            for k, future in enumerate(futures):
+                out[k::count] = future.result()
+            return out
+
+        return gather
 
     def close(self) -> None:
         if self._executor is not None and os.getpid() == self._owner:

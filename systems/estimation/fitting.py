@@ -8,6 +8,7 @@ weights), clean (give missing must-have assets a share).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,14 @@ def clean_weights(weights: np.ndarray, must_have: np.ndarray) -> np.ndarray:
 def fit_weights(labels: np.ndarray, values: np.ndarray, settings: FitSettings) -> tuple[np.ndarray, np.ndarray]:
     """Raw weight table: (row labels in microseconds, rows x assets). Row 0 is 1/N from the
     first label; then one row per fit date g_1..g_{M-1}, used from that date on."""
+    return fit_weights_later(labels, values, settings)()
+
+
+def fit_weights_later(
+    labels: np.ndarray, values: np.ndarray, settings: FitSettings
+) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """`fit_weights` started on the worker pool: returns the function that waits for the
+    table, so the statistics of the next table can be computed while these fits run."""
     n_assets = values.shape[1]
     grid = fit_dates(labels)
     ends = grid[1:-1]
@@ -78,8 +87,11 @@ def fit_weights(labels: np.ndarray, values: np.ndarray, settings: FitSettings) -
             (_moments_at(mean, std, int(read[k]), n_assets), corr[k], int(end_count), first_valid, settings)
             for k, end_count in enumerate(counts)
         ]
-        rows.extend(current_pool().map(_one_fit, tasks))  # the fits are independent
-    return np.concatenate(([labels[0]], ends)), np.array(rows)
+        fitted = current_pool().map_later(_one_fit, tasks)  # the fits are independent
+    else:
+        fitted = lambda: []  # noqa: E731 - no fit date yet: the 1/N row only
+    row_labels = np.concatenate(([labels[0]], ends))
+    return lambda: (row_labels, np.array(rows + fitted()))
 
 
 def _moments_at(mean: np.ndarray | None, std: np.ndarray | None, row: int, n: int) -> tuple[np.ndarray, np.ndarray]:

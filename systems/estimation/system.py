@@ -14,7 +14,7 @@ from syscore.exceptions import SysprodError
 from systems.accounts import CostParameters
 from systems.daily import Daily, align, ffill
 from systems.estimation.div_mult import dm_series, period_correlations
-from systems.estimation.fitting import fit_weights
+from systems.estimation.fitting import fit_weights_later
 from systems.estimation.forecast_weights import (
     PooledGross,
     cost_per_trade,
@@ -106,8 +106,9 @@ def estimate_forecast_weight_tables(
                 prepared = PooledGross.prepare({c: gross[c] for c in group}, list(rules))
             labels, returns = prepared.weekly_returns(adjusted)
             details.setdefault("returns", {})[code] = (labels, returns)
-            tables[code] = fit_weights(labels, returns, fit_settings(section, len(group)))
-    return tables
+            # started on the workers; the next instrument's returns are computed meanwhile
+            tables[code] = fit_weights_later(labels, returns, fit_settings(section, len(group)))
+    return {code: fitted() for code, fitted in tables.items()}
 
 
 def combine_estimated(
