@@ -289,6 +289,13 @@ def _estimated_portfolio(
         None if config.estimation.instrument_weights else fixed,
     )
     estimates.setdefault("details", {})["instrument_weights"] = found
+    idle = [code for code, cost in zip(codes, found["cost_sr"], strict=True) if np.isnan(cost)]
+    if idle:
+        estimates["never_trading"] = idle
+        _log.warning(
+            "%s: the subsystem never trades (its rounded position never changes at this capital), "
+            "so the instrument-weight fit has no returns for it", ", ".join(idle)
+        )
     if config.estimation.instrument_weights:
         estimates["instrument_weights"] = (found["start"], found["weights"], codes)
     idm = None

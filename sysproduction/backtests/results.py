@@ -96,6 +96,8 @@ def summary_of(result: BacktestResult, seconds: float, config: BacktestConfig | 
         "flagged": dict(result.flagged),  # degenerate instruments left out, with the reason
         "seconds": round(seconds, 3),
     }
+    if result.estimates.get("never_trading"):  # no returns for the instrument-weight fit
+        summary["never_trading"] = list(result.estimates["never_trading"])
     if config is not None:
         summary[PARAMETERS] = used_parameters(config, result.estimates)
     return summary

@@ -75,6 +75,11 @@ def run(
     )
     for code, reason in sorted(summary.get("flagged", {}).items()):
         click.echo(f"warning: {code} left out of weights and account: {reason}", err=True)
+    if summary.get("never_trading"):
+        click.echo(
+            f"warning: {', '.join(summary['never_trading'])}: the subsystem never trades (its rounded position "
+            "never changes at this capital), so the instrument-weight fit has no returns for it", err=True,
+        )
 
 
 class _LaterClock:

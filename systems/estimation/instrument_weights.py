@@ -8,6 +8,7 @@ IDM comes from the correlations of the weekly net P&L and those weights.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,7 +89,10 @@ def estimate_instrument_weights(
     start, gross, costs = _joined(pnls)
     g = np.where(gross == 0.0, np.nan, gross)
     k = np.where(costs == 0.0, np.nan, costs)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # a subsystem that never trades (its rounded position never changes) has no P&L: NaN
+        # here, as in the reference; the engine names such instruments in a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
         std = np.array([np.nanstd(g[:, i], ddof=1) for i in range(g.shape[1])])
         cost_sr = 16.0 * np.array([np.nanmean(k[:, i]) for i in range(k.shape[1])]) / std
     cost_sr = cost_sr * float(section.get("cost_multiplier", 1.0))

@@ -218,3 +218,26 @@ def test_bad_price_file_is_one_line_naming_the_file(tmp_path, synthetic_tree, co
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert "adjusted_prices_csv/BBB.csv" in lines[0] and words in lines[0]
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_an_estimated_run_names_instruments_whose_subsystem_never_trades(tmp_path, synthetic_tree):
+    """At a small capital AAA (1,000 a point) rounds to no contract every day: the instrument
+    weights are fitted without returns for it, and the command says so, not numpy."""
+    import yaml
+
+    from systems.config import provided_config_path
+
+    raw = yaml.safe_load(provided_config_path("futures_chapter15_estimated").read_text())
+    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
+    raw["forecast_weight_estimate"]["ceiling_cost_SR"] = 9999
+    raw["notional_trading_capital"] = 5000
+    config = tmp_path / "est.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    done = sysprod("backtest", "run", config, "--csv-data", synthetic_tree, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["never_trading"] == ["AAA"]
+    assert done.stderr.strip() == (
+        "warning: AAA: the subsystem never trades (its rounded position never changes at this capital), "
+        "so the instrument-weight fit has no returns for it"
+    )
