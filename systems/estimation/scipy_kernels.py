@@ -22,6 +22,8 @@ from types import ModuleType
 
 import numpy as np
 
+from syscore.exceptions import SysprodError
+
 COMPLETE_LINKAGE = 1  # scipy.cluster.hierarchy's code for method="complete"
 
 
@@ -47,9 +49,18 @@ def _extension(dotted: str) -> ModuleType:
 
 
 @cache
-def slsqp_core():  # noqa: ANN201 - scipy's compiled SLSQP step (scipy >= 1.16)
-    """The routine `scipy.optimize.minimize(method="SLSQP")` calls at every step."""
-    return _extension("scipy.optimize._slsqplib").slsqp
+def slsqp_core():  # noqa: ANN201 - scipy's compiled SLSQP step
+    """The routine `scipy.optimize.minimize(method="SLSQP")` calls at every step (its C version,
+    scipy >= 1.17 as pinned in pyproject.toml; the tests check it against `minimize`)."""
+    try:
+        return _extension("scipy.optimize._slsqplib").slsqp
+    except (ImportError, AttributeError) as error:
+        import scipy
+
+        raise SysprodError(
+            f"parameter estimation needs scipy's C SLSQP routine (scipy >= 1.17, found {scipy.__version__}): "
+            "pip install -U 'scipy>=1.17'"
+        ) from error
 
 
 def complete_linkage(points: np.ndarray) -> np.ndarray:

@@ -293,3 +293,19 @@ def test_plain_float_nanmean_and_sign_are_numpys():
         assert np.array([_sign(value)]).tobytes() == np.sign(np.array([value])).tobytes() or (
             np.isnan(_sign(value)) and np.isnan(value)
         )
+
+
+def test_an_old_scipy_is_a_one_line_error(monkeypatch):
+    from syscore.exceptions import SysprodError
+    from systems.estimation import scipy_kernels
+
+    def missing(name: str):  # noqa: ANN202 - as an older scipy has no C SLSQP module
+        raise ImportError(f"No module named {name!r}")
+
+    scipy_kernels.slsqp_core.cache_clear()
+    monkeypatch.setattr(scipy_kernels, "_extension", missing)
+    try:
+        with pytest.raises(SysprodError, match=r"scipy >= 1.17, found .*pip install -U 'scipy>=1.17'"):
+            scipy_kernels.slsqp_core()
+    finally:
+        scipy_kernels.slsqp_core.cache_clear()
