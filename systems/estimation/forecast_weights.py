@@ -16,6 +16,7 @@ from syscore.ewm import alpha_from_span, ewma
 from systems.accounts import CostParameters
 from systems.daily import SECONDS_PER_DAY, Daily, align, day_of_bin, ffill
 from systems.estimation.fitting import FitSettings
+from systems.estimation.reference_sums import nanstd, numpy1_sum
 from systems.estimation.weekly import (
     MICROS_PER_DAY,
     largest_magnitude,
@@ -73,7 +74,7 @@ def turnover(forecast: np.ndarray) -> float:
     if not valid.any():
         return float("nan")
     # pandas' mean: the sum over the whole column with NaN as 0, over the count
-    return float(np.sum(np.where(valid, changes, 0.0)) / valid.sum()) * 256.0
+    return float(numpy1_sum(np.where(valid, changes, 0.0)) / valid.sum()) * 256.0
 
 
 def length_weighted_average(values: list[float], lengths: list[int]) -> float:
@@ -142,7 +143,7 @@ def pooled_weekly_returns(
         net = []
         for rule, gross in zip(rules, columns, strict=True):
             g = np.where(gross == 0.0, np.nan, gross)
-            net.append(g + (cost_sr[rule] / 16.0) * np.nanstd(g, ddof=1))
+            net.append(g + (cost_sr[rule] / 16.0) * nanstd(g, ddof=1))
         frames.append(weekly(start, np.column_stack(net), "sum"))
     return stack(frames)
 
@@ -174,7 +175,7 @@ class PooledGross:
             start, aligned = align(*(Daily(pnls[code][rule][0], pnls[code][rule][1]) for rule in rules))
             gross = [np.where(g == 0.0, np.nan, g) for g in aligned]
             for r, g in enumerate(gross):
-                std[k, r] = np.nanstd(g, ddof=1)  # per 1-d column: numpy's pairwise sum, as before
+                std[k, r] = nanstd(g, ddof=1)  # per 1-d column, summed as the reference's numpy 1.x
             length = len(aligned[0]) if aligned else 0
             if not length:
                 continue

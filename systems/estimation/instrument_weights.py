@@ -20,6 +20,7 @@ from systems.daily import Daily, bin_of_day, ffill, hull
 from systems.estimation.div_mult import dm_series, period_correlations
 from systems.estimation.fitting import fit_weights
 from systems.estimation.forecast_weights import fit_settings, smoothed_daily_weights
+from systems.estimation.reference_sums import nanmean, nanstd
 from systems.estimation.weekly import MICROS_PER_DAY, weekly
 
 
@@ -93,8 +94,8 @@ def estimate_instrument_weights(
         # a subsystem that never trades (its rounded position never changes) has no P&L: NaN
         # here, as in the reference; the engine names such instruments in a warning
         warnings.simplefilter("ignore", RuntimeWarning)
-        std = np.array([np.nanstd(g[:, i], ddof=1) for i in range(g.shape[1])])
-        cost_sr = 16.0 * np.array([np.nanmean(k[:, i]) for i in range(k.shape[1])]) / std
+        std = np.array([nanstd(g[:, i], ddof=1) for i in range(g.shape[1])])
+        cost_sr = 16.0 * np.array([nanmean(k[:, i]) for i in range(k.shape[1])]) / std
     cost_sr = cost_sr * float(section.get("cost_multiplier", 1.0))
     net = g + (cost_sr / 16.0) * std
     sundays, returns = weekly(start, net, "sum")

@@ -24,6 +24,7 @@ from systems.estimation.forecast_weights import (
     smoothed_daily_weights,
     turnover,
 )
+from systems.estimation.reference_sums import nanmean, nanstd
 from systems.estimation.weekly import stack, weekly
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def estimate_forecast_weight_tables(
                 costs = (((-c) * unit) * elapsed) * pointsize * fx_rate
                 g0 = np.where(g == 0.0, np.nan, g)
                 k0 = np.where(costs == 0.0, np.nan, costs)
-                cost_sr[code][rule] = 16.0 * np.nanmean(k0) / np.nanstd(g0, ddof=1)
+                cost_sr[code][rule] = 16.0 * nanmean(k0) / nanstd(g0, ddof=1)
                 details.setdefault("sr_cost", {})[(code, rule)] = c
                 if c > float(section["ceiling_cost_SR"]):
                     raise SysprodError(

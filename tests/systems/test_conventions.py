@@ -44,6 +44,16 @@ def test_daily_mean_averages_non_nan_values_of_the_bin():
     assert nan_equal(daily.values, [2.5, NAN, 7.0])
 
 
+def test_daily_mean_adds_a_bins_values_with_pandas_compensation():
+    # pandas' resample("1B").mean() (the reference's, 2.1.3) adds with Kahan compensation: 0.25
+    # exactly; a plain running sum gives 0.24999999999999997. An infinite value stays infinite.
+    rows = stamps("2024-03-04 08:00", "2024-03-04 10:00", "2024-03-04 12:00", "2024-03-04 16:00",
+                  "2024-03-05 08:00", "2024-03-05 10:00", "2024-03-05 12:00")
+    values = np.array([0.1, 0.1, 0.1, 0.7, 1.0, math.inf, 2.0])
+    daily = daily_from_stamps(rows, values, "mean")
+    assert daily.values.tolist() == [0.25, math.inf]
+
+
 # --- EWMA / EWMSTD ------------------------------------------------------------------------------
 def test_ewma_rows_age_weights_through_nan_rows():
     alpha = 0.5

@@ -2,7 +2,7 @@
 
 Forecast scalars (section 1), the forecast cost inputs (2.1), instrument weights (4), the IDM (5),
 the portfolio Sharpe and the last positions match to a relative 1e-9 (or to the digits printed);
-so do forecast weights (2.3-2.7) and FDM (3), except one fit of SOFR's (SOFR_TOLERANCE says why).
+so do forecast weights (2.3-2.7) and FDM (3).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from tests.systems.estimated_run import estimated_run
 
 # The handcrafting's SLSQP step (tol 1e-5) stops early, so a last-bit difference in its inputs
 # moves weights by up to ~5e-8; the estimated system therefore uses pandas' exact EWMs and weekly
-# sums, and every forecast weight and FDM below matches to 1e-9 or to the digits printed (5e-11),
-# except SOFR's raw row at the first fit (1974-09-15: 7.6e-9) and its FDM on 2020-01-02 (1.8e-9
-# relative; its last FDM matches to 4e-14): an input difference not yet found.
+# sums, numpy 1.x's blocked sums for the cost inputs (reference_sums) and pandas' compensated
+# daily mean for the carry's roll, and every forecast weight and FDM below matches to 1e-9 or to
+# the digits printed (5e-11). Without the last two, SOFR's first raw row was 7.6e-9 off and its
+# FDM on 2020-01-02 1.8e-9 (relative).
 PRINTED = 5e-11
-SOFR_TOLERANCE = 1e-8
 CPT = {
     "CORN": 0.0018554399063522, "EUROSTX": 0.0010279794266811, "MXP": 0.0018180950780682,
     "SOFR": 0.0027918400767463, "US10": 0.0011317943884311, "V2X": 0.0049149215305752,
@@ -126,8 +126,7 @@ def test_raw_forecast_weight_rows(estimated, code):
     assert str(np.datetime64(int(labels[-1]), "us")) == "2022-09-03T00:00:00.000005"
     assert np.all(table[0] == 0.25)
     assert result.estimates["details"]["returns"][code][1].shape == (15930, 4)
-    first_tolerance = SOFR_TOLERANCE if code == "SOFR" else PRINTED  # see SOFR_TOLERANCE
-    np.testing.assert_allclose(table[1], RAW_FIRST[code], rtol=0, atol=first_tolerance)
+    np.testing.assert_allclose(table[1], RAW_FIRST[code], rtol=0, atol=PRINTED)
     np.testing.assert_allclose(table[-1], RAW_LAST[code], rtol=0, atol=PRINTED)
 
 
@@ -163,8 +162,7 @@ def test_fdm(estimated, code):
     _, result = estimated
     series = result.estimates["forecast_div_multiplier"][code]
     y2020, last = FDM[code]
-    y2020_tolerance = SOFR_TOLERANCE if code == "SOFR" else 1e-9  # see SOFR_TOLERANCE
-    assert _at(series.start, series.values, "2020-01-02") == pytest.approx(y2020, rel=y2020_tolerance)
+    assert _at(series.start, series.values, "2020-01-02") == pytest.approx(y2020, rel=1e-9)
     assert series.values[-1] == pytest.approx(last, rel=1e-9)
 
 
