@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from systems.compensated import ragged_compensated_sums
+
 SECONDS_PER_DAY = 86_400
 # 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays.
 _MONDAY_SHIFT = 3
@@ -169,29 +171,6 @@ def last_valid_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
     return keys[starts], out
 
 
-def compensated_group_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum of the non-NaN values of each run of rows (run g: rows starts[g] to starts[g+1]-1),
-    added in row order with Kahan compensation, as pandas' groupby sum and mean (so its
-    `resample(...).mean()`) add them; an infinite value resets the compensation as pandas does.
-    A plain sum differs in the last bit once a day has three or more values, and the estimated
-    system's fits turn that into 1e-9 differences (the carry of intraday V2X rows)."""
-    lengths = np.diff(np.append(starts, len(values)))
-    total = np.zeros(len(starts))
-    compensation = np.zeros(len(starts))
-    with np.errstate(invalid="ignore"):  # inf - inf in the compensation: reset below, as pandas does
-        for offset in range(int(lengths.max(initial=0))):
-            groups = np.flatnonzero(lengths > offset)
-            value = values[starts[groups] + offset]
-            keep = ~np.isnan(value)
-            groups, value = groups[keep], value[keep]
-            y = value - compensation[groups]
-            t = total[groups] + y
-            c = (t - total[groups]) - y
-            compensation[groups] = np.where(np.isnan(c), 0.0, c)
-            total[groups] = t
-    return total
-
-
 def daily_from_stamps(stamps: np.ndarray, values: np.ndarray, how: str) -> Daily:
     """DAILY(x, agg) of the method on sorted epoch-second stamps.
 
@@ -210,7 +189,7 @@ def daily_from_stamps(stamps: np.ndarray, values: np.ndarray, how: str) -> Daily
     elif how == "mean":
         starts = _group_starts(bins)
         valid = ~np.isnan(values)
-        sums = compensated_group_sums(values, starts)
+        sums = ragged_compensated_sums(values, starts)  # pandas' mean adds with compensation
         counts = np.add.reduceat(valid.astype(np.int64), starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[bins[starts] - first] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

@@ -14,18 +14,11 @@ import numpy as np
 
 from syscore.ewm import alpha_from_span, ewma
 from systems.accounts import CostParameters
+from systems.compensated import compensated_sums, largest_magnitude, missing_values
 from systems.daily import SECONDS_PER_DAY, Daily, align, day_of_bin, ffill
 from systems.estimation.fitting import FitSettings
 from systems.estimation.reference_sums import nanstd, numpy1_sum
-from systems.estimation.weekly import (
-    MICROS_PER_DAY,
-    largest_magnitude,
-    missing_values,
-    stack,
-    sunday_of,
-    week_sums,
-    weekly,
-)
+from systems.estimation.weekly import MICROS_PER_DAY, stack, sunday_of, weekly
 
 SECONDS_PER_YEAR = 365.25 * 24 * 60 * 60
 
@@ -198,9 +191,9 @@ class PooledGross:
 
     def weekly_returns(self, cost_sr: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """`pooled_weekly_returns(pnls, rules, cost_sr)` bit for bit, in one pass over the pool:
-        net = gross + cost_sr/16 x std(gross), summed per week as pandas does (`week_sums`)."""
+        net = gross + cost_sr/16 x std(gross), summed per week as pandas does (`compensated_sums`)."""
         shift = np.array([cost_sr[rule] / 16.0 for rule in self.rules]) * self.std  # as the scalar products
-        sums = week_sums(self.days, shift[self.member], self.largest, self.missing)
+        sums = compensated_sums(self.days, shift[self.member], self.largest, self.missing)
         out = np.full((len(self.labels), len(self.rules)), np.nan)  # outside a member's weeks: missing
         out[self.slot] = sums
         return self.labels.copy(), out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from systems.compensated import compensated_sums
 from systems.daily import day_of_bin
 
 MICROS_PER_DAY = 86_400_000_000
@@ -17,78 +18,6 @@ def sunday_of(days: np.ndarray) -> np.ndarray:
     """Calendar day number of the Sunday ending each day's Monday..Sunday week."""
     days = np.asarray(days, dtype=np.int64)
     return days + 6 - (days + 3) % 7
-
-
-# Below this magnitude no sum of a week's values can overflow, so no compensation turns non-finite
-_SAFE = 1e300
-
-
-def largest_magnitude(values: np.ndarray) -> float:
-    """max |value| over the non-NaN values (0.0 if none; inf if one is infinite)."""
-    return float(np.fmax.reduce(np.abs(values).ravel(), initial=0.0))
-
-
-def missing_values(days: np.ndarray) -> list[np.ndarray]:
-    """Per day of the week, the flat indices of the NaN values in `days[day]` (weeks x columns)."""
-    return [np.flatnonzero(np.isnan(days[day])) for day in range(days.shape[0])]
-
-
-def week_sums(
-    days: np.ndarray,
-    shift: np.ndarray | None = None,
-    largest: float | None = None,
-    missing: list[np.ndarray] | None = None,
-) -> np.ndarray:
-    """Sums over the first axis of (days of the week, weeks, columns) of `days + shift` (`shift`
-    broadcast against weeks x columns), NaN skipped, a week without values 0.0: pandas' groupby
-    sum, bit for bit.
-
-    pandas (`group_sum` in pandas/_libs/groupby.pyx) visits a group's rows in order and keeps, per
-    (group, column), a sum and a Kahan compensation, both starting at +0.0; for each non-NaN value
-    v: y = v - compensation, t = sum + y, compensation = (t - sum) - y, set to 0.0 when it is not
-    finite (an infinite value), sum = t. These are the same IEEE double operations, done here for
-    one day of every week at a time (only additions and subtractions: nothing a compiler could
-    fuse or reorder); where the day's value is NaN the sum and compensation are put back. The
-    shift is added first, as `(days + shift)` would be. A pool computing many shifts of the same
-    days passes what does not depend on the shift: `largest` (`largest_magnitude(days)`) and
-    `missing` (`missing_values(days)`).
-    """
-    count, weeks, width = days.shape
-    if missing is None or (shift is not None and not np.isfinite(shift).all()):  # NaN shift: missing
-        with np.errstate(invalid="ignore"):  # -inf + inf
-            missing = missing_values(days if shift is None else days + shift)
-    largest = largest_magnitude(days) if largest is None else largest
-    if shift is not None:
-        largest += float(np.fmax.reduce(np.abs(shift).ravel(), initial=0.0))
-    # |value| < _SAFE everywhere: no week's running sum can overflow, every compensation stays
-    # finite and pandas' reset never fires; otherwise (inf, NaN shift, huge values) do the reset
-    check = not largest < _SAFE
-    compensation = np.zeros((weeks, width))
-    sums, value, y, t, c = (np.empty((weeks, width)) for _ in range(5))  # sums: set on day 0
-    with np.errstate(invalid="ignore", over="ignore"):
-        for day in range(count):
-            gaps = missing[day]
-            if shift is None:
-                np.copyto(value, days[day])
-            else:
-                np.add(days[day], shift, out=value)
-            if day == 0:
-                # from sum = compensation = +0.0: y = v, t = 0.0 + v (v, but +0.0 for -0.0) and
-                # compensation = t - v = +0.0 (NaN for an infinite v, reset to 0.0)
-                np.add(value, 0.0, out=sums)
-                sums.reshape(-1)[gaps] = 0.0
-                continue
-            np.subtract(value, compensation, out=y)
-            np.add(sums, y, out=t)
-            np.subtract(t, sums, out=c)
-            np.subtract(c, y, out=c)
-            if check:
-                c[~np.isfinite(c)] = 0.0
-            t.reshape(-1)[gaps] = sums.reshape(-1)[gaps]
-            c.reshape(-1)[gaps] = compensation.reshape(-1)[gaps]
-            sums, t = t, sums
-            compensation, c = c, compensation
-    return sums
 
 
 def weekly(start: int, values: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +40,7 @@ def weekly(start: int, values: np.ndarray, how: str) -> tuple[np.ndarray, np.nda
         first = start - start % 5  # business-day ordinals 5w..5w+4 are week w's Monday..Friday
         blocks = np.full((n_weeks * 5, values.shape[1]), np.nan)
         blocks[start - first : start - first + len(values)] = values
-        return labels, week_sums(blocks.reshape(n_weeks, 5, -1).transpose(1, 0, 2))
+        return labels, compensated_sums(blocks.reshape(n_weeks, 5, -1).transpose(1, 0, 2))
     if how == "last":
         out = np.full((n_weeks, values.shape[1]), np.nan)
         rows = np.arange(len(values))

@@ -1,9 +1,10 @@
 """Pooled weekly returns of the forecast-weight estimation, fast and bit for bit.
 
 `PooledGross` prepares a pool once and gives each fitted instrument's STACK of weekly net returns
-in one pass; `week_sums` is pandas' compensated groupby sum in numpy. Both must give exactly the
-bits of the reference (`pooled_weekly_returns`, pandas' `groupby(...).sum()`): the handcrafting's
-SLSQP step amplifies last-bit differences into visible weight differences.
+in one pass; `compensated_sums` is pandas 2.x's compensated groupby sum in numpy. Both must give
+exactly the bits of the reference (`pooled_weekly_returns`, and the compensated sum as pandas 2.1,
+which the check values come from, adds: `tests.systems.helpers.kahan_group_sums`): the
+handcrafting's SLSQP step amplifies last-bit differences into visible weight differences.
 """
 
 from __future__ import annotations
@@ -11,20 +12,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from systems.compensated import compensated_sums, largest_magnitude, missing_values
 from systems.daily import day_of_bin
 from systems.estimation.forecast_weights import PooledGross, pooled_weekly_returns
-from systems.estimation.weekly import (
-    MICROS_PER_DAY,
-    largest_magnitude,
-    missing_values,
-    sunday_of,
-    week_sums,
-    weekly,
-)
-from tests.systems.helpers import bin_of
+from systems.estimation.weekly import MICROS_PER_DAY, sunday_of, weekly
+from tests.systems.helpers import bin_of, kahan_group_sums
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -32,14 +26,12 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _pandas_weekly_sum(start: int, values: np.ndarray) -> np.ndarray:
-    """The weekly sum as the engine computed it before: pandas' groupby sum over week numbers."""
+    """The weekly sum as pandas 2.x's groupby sum over week numbers adds it, value by value."""
     values = values.reshape(len(values), -1)
     sundays = sunday_of(day_of_bin(np.arange(start, start + len(values), dtype=np.int64)))
     week = (sundays - sundays[0]) // 7
-    out = np.zeros((int(week[-1]) + 1, values.shape[1]))
-    sums = pd.DataFrame(values).groupby(week, sort=True).sum()
-    out[sums.index.to_numpy()] = sums.to_numpy()
-    return out
+    count = int(week[-1]) + 1
+    return np.column_stack([kahan_group_sums(values[:, k], week, count) for k in range(values.shape[1])])
 
 
 def _awkward(rng: np.random.Generator, rows: int, columns: int) -> np.ndarray:
@@ -70,8 +62,17 @@ def test_weekly_sum_is_pandas_groupby_sum_bit_for_bit(seed):
         assert not _same(plain, expected)
 
 
+def test_the_weekly_sum_is_pandas_2s_not_pandas_3s():
+    """The reference's pandas 2.1 sums this week to 1.0; pandas 3.1 adds its compensation back at
+    the end and gets 0.9999999999999999. The engine follows the reference."""
+    monday = bin_of("2024-01-01")
+    _, sums = weekly(monday, np.array([0.1, 0.1, 0.1, 0.7, np.nan]), "sum")
+    assert sums.tolist() == [[1.0]]
+
+
 def test_weekly_sum_of_infinities_and_overflow_is_pandas_sum():
-    """pandas resets a compensation that is not finite (an infinite value, an overflowing sum);
+    """A compensation that is not finite is reset (an infinite value; an overflowing sum, which
+    pandas 2.1 would leave NaN and pandas 3 resets);
     +inf and -inf in one week give NaN; a week of -0.0 alone gives +0.0."""
     monday = bin_of("2024-01-01")
     column = np.array(
@@ -91,23 +92,23 @@ def test_weekly_sum_of_infinities_and_overflow_is_pandas_sum():
     assert math.copysign(1.0, sums[3, 0]) == 1.0
 
 
-def test_week_sums_of_a_shift_are_the_sums_of_the_shifted_values():
+def test_compensated_sums_of_a_shift_are_the_sums_of_the_shifted_values():
     rng = np.random.default_rng(7)
     days = _awkward(rng, 5 * 60, 8).reshape(60, 5, 8).transpose(1, 0, 2).copy()
     shift = rng.normal(size=8) * 1e-3
     shift[3] = 0.0
-    expected = week_sums(days + shift)
-    given = week_sums(days, shift, largest_magnitude(days), missing_values(days))
+    expected = compensated_sums(days + shift)
+    given = compensated_sums(days, shift, largest_magnitude(days), missing_values(days))
     assert _same(given, expected)
     flat = (days + shift).transpose(1, 0, 2).reshape(300, 8)
     assert _same(given, _pandas_weekly_sum(bin_of("2024-01-01"), flat))
     shift[5] = np.nan  # a missing shift: the column has no values, every week sums to 0.0
     shift[6] = np.inf  # an infinite one: -inf + inf is a missing value, the rest are inf
     days[0, 2, 6] = -np.inf
-    odd = week_sums(days, shift, largest_magnitude(days), missing_values(days))
+    odd = compensated_sums(days, shift, largest_magnitude(days), missing_values(days))
     with np.errstate(invalid="ignore"):
         shifted = days + shift
-    assert _same(odd, week_sums(shifted))
+    assert _same(odd, compensated_sums(shifted))
     assert _same(odd, _pandas_weekly_sum(bin_of("2024-01-01"), shifted.transpose(1, 0, 2).reshape(300, 8)))
     assert (odd[:, 5] == 0.0).all()
     assert odd[2, 6] == np.inf
