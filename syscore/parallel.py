@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -98,7 +99,7 @@ class WorkerPool:
         def gather() -> list[T]:
             out: list = [None] * len(items)
             for k, future in enumerate(futures):
-                out[k::count] = future.result()
+                out[k::count] = _result(future)
             return out
 
         return gather
@@ -107,6 +108,17 @@ class WorkerPool:
         if self._executor is not None and os.getpid() == self._owner:
             self._executor.shutdown(wait=True, cancel_futures=True)
         self._executor = None
+
+
+def _result(future: Future) -> Any:
+    """The future's result; a worker that died (killed, out of memory) is a one-line error."""
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise SysprodError(
+            "a worker process stopped unexpectedly (killed, or out of memory?): run again, or with "
+            f"{WORKERS_VARIABLE}=1 to compute in one process"
+        ) from error
 
 
 def _run_chunk(fn: Callable[..., T], chunk: list[Any]) -> list[T]:

@@ -75,6 +75,17 @@ def test_a_failing_task_raises_its_error_in_the_caller():
         WorkerPool(1).submit(_fails, 3).result()
 
 
+def _dies(x: int) -> int:
+    if x == 1:
+        os._exit(9)  # as a worker killed by the OOM killer
+    return x
+
+
+def test_a_worker_that_dies_is_a_one_line_error():
+    with worker_pool(2) as pool, pytest.raises(SysprodError, match="worker process stopped unexpectedly.*SYSPROD_WORKERS=1"):
+        pool.map(_dies, range(4))
+
+
 def test_workers_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SYSPROD_WORKERS", "3")
     assert configured_workers() == 3
