@@ -78,7 +78,10 @@ class WorkerPool:
             return done
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-        return self._executor.submit(fn, *args)
+        try:
+            return self._executor.submit(fn, *args)
+        except BrokenProcessPool as error:  # a worker died since the last tasks
+            raise _worker_died() from error
 
     def map(self, fn: Callable[..., T], items: Iterable[Any]) -> list[T]:
         """[fn(item) for item in items], in order."""
@@ -115,10 +118,14 @@ def _result(future: Future) -> Any:
     try:
         return future.result()
     except BrokenProcessPool as error:
-        raise SysprodError(
-            "a worker process stopped unexpectedly (killed, or out of memory?): run again, or with "
-            f"{WORKERS_VARIABLE}=1 to compute in one process"
-        ) from error
+        raise _worker_died() from error
+
+
+def _worker_died() -> SysprodError:
+    return SysprodError(
+        "a worker process stopped unexpectedly (killed, or out of memory?): run again, or with "
+        f"{WORKERS_VARIABLE}=1 to compute in one process"
+    )
 
 
 def _run_chunk(fn: Callable[..., T], chunk: list[Any]) -> list[T]:
