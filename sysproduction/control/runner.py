@@ -24,6 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from syscore.exceptions import SysprodError
+from syscore.job_summary import JobSummary
 from sysdata.repos.process_control import ProcessStatus
 from syslogdiag import log_context
 from sysproduction.control import control_state
@@ -37,6 +38,9 @@ from sysproduction.control.registry import (
 
 if TYPE_CHECKING:
     from sysdata.data_blob import DataBlob
+
+MAX_DETAILS = 50  # failed/spiked/stale lines a method shows in the end-of-run summary
+COUNTED = ("updated", "unchanged", "spiked", "failed")  # a JobSummary's item counts, summed per run
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,25 @@ class MethodRecord:
     last_run: dt.datetime | None = None
     last_result: str | None = None
     last_error: str | None = None
-    details: list[str] = field(default_factory=list)  # the last run's failed and spiked items
+    details: list[str] = field(default_factory=list)  # failed/spiked/stale items of every run, once each
+    hidden_details: int = 0  # further such items beyond MAX_DETAILS (in the log)
+    totals: dict[str, int] | None = None  # item counts summed over runs that returned a JobSummary
+
+    def add_result(self, result: object) -> None:
+        """Fold one run's result into the record: its headline, its items, its counts."""
+        self.last_result, details = _describe(result)
+        for line in details:
+            if line in self.details:
+                continue
+            if len(self.details) < MAX_DETAILS:
+                self.details.append(line)
+            else:
+                self.hidden_details += 1
+        if isinstance(result, JobSummary):
+            totals = self.totals or dict.fromkeys(COUNTED, 0)
+            for name in COUNTED:
+                totals[name] += len(getattr(result, name))
+            self.totals = totals
 
     @property
     def available(self) -> bool:
@@ -95,12 +117,18 @@ class MethodRecord:
             text += f", failed {self.failures} (last error: {self.last_error})"
         elif self.executions:
             text += ", ok"
-        if self.last_result:
+        if self.executions > 1 and self.totals is not None:
+            # an every-loop method's last run is usually idle: the whole run's counts tell the truth
+            text += f"; in all {self.executions} runs: " + ", ".join(f"{self.totals[n]} {n}" for n in COUNTED)
+        elif self.executions > 1 and self.last_result:
+            text += f"; last run: {self.last_result}"
+        elif self.last_result:
             text += f"; {self.last_result}"
         return text
 
     def summary_lines(self) -> list[str]:
-        return [self.summary(), *(f"  {line}" for line in self.details)]
+        more = [f"... and {self.hidden_details} more (see the log)"] if self.hidden_details else []
+        return [self.summary(), *(f"  {line}" for line in [*self.details, *more])]
 
 
 @dataclass
@@ -384,7 +412,6 @@ class ProcessRunner:
         record.last_run = self.now()
         record.executions += 1
         with log_context(type=name):
-            record.details = []
             try:
                 result = record.job(self.blob)
             except Exception as exc:
@@ -399,7 +426,7 @@ class ProcessRunner:
                     exc_info=not isinstance(exc, SysprodError),
                 )
                 return True
-            record.last_result, record.details = _describe(result)
+            record.add_result(result)
             failed_items = dict(getattr(result, "failed", None) or {})
             if failed_items:
                 record.failures += 1

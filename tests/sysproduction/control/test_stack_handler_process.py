@@ -6,6 +6,7 @@ stacks."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from syscore.clock import SIM_CLOCK_FILE, SharedSimClock
 from sysobjects.orders import InstrumentOrder, OrderState
@@ -45,6 +46,9 @@ def test_one_stack_handler_trades_a_second_refuses_and_stop_runs_safe_stack_remo
     assert first.returncode == 0, stdout + stderr
     assert f"{HANDLER}: stopped (control status set to STOP)" in stdout
     assert "safe_stack_removal: ran 1, ok" in stdout
+    # the every-loop steps' lines count the whole run, not their last (idle) loop
+    spawned = next(line for line in stdout.splitlines() if "spawn_children_from_new_instrument_orders: ran" in line)
+    assert re.search(r"ran (\d+), ok; in all \1 runs: 2 updated, \d+ unchanged, 0 spiked, 0 failed$", spawned), stdout
     assert blob.broker.open_orders() == []
     assert not (blob.instrument_orders.all() or blob.contract_orders.all() or blob.broker_orders.all())
     states = {o.instrument_code: o.state for o in blob.historic_orders.instrument_orders()}
