@@ -26,3 +26,13 @@ def reference_data() -> Path:
     if not (path / "multiple_prices_csv").is_dir():
         pytest.skip(f"reference data not found at {path} (set SYSPROD_REFERENCE_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def jongodb_url():
+    """A real jongodb server on loopback for the session (MongoDB over TCP); skips cleanly when it
+    is not installed. Tests isolate themselves with `tests.servers.fresh_db_name()`."""
+    from tests.servers import jongodb_server
+
+    with jongodb_server() as url:
+        yield url

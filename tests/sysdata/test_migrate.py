@@ -19,15 +19,9 @@ from syscore.exceptions import DataValidationError
 from sysdata.migrate import SQLITE_FILE, document_counters, migrate, open_backend, verify
 from sysdata.stores.documents import SqliteDocumentStore
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
-from tests.servers import fresh_db_name, jongodb_server
+from tests.servers import fresh_db_name
 
 SYSPROD = str(Path(sys.executable).parent / "sysprod")
-
-
-@pytest.fixture(scope="module")
-def jongodb_url():
-    with jongodb_server() as url:
-        yield url
 
 
 def fill_source(root: Path) -> None:

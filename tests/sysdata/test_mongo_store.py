@@ -11,7 +11,7 @@ import time
 import pytest
 
 from syscore.exceptions import ConcurrencyError, ConfigError
-from tests.servers import free_port, fresh_db_name, jongodb_server
+from tests.servers import free_port, fresh_db_name
 
 pymongo = pytest.importorskip("pymongo", reason="pymongo not installed (sysprod[mongo])")
 
@@ -25,12 +25,6 @@ from sysdata.stores.mongo_documents import (  # noqa: E402
     connect_mongo,
     mongo_url,
 )
-
-
-@pytest.fixture(scope="module")
-def jongodb_url():
-    with jongodb_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["mongomock", "jongodb"])

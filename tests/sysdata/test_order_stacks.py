@@ -1,5 +1,6 @@
-"""Order stacks on a real SQLite file: every state change is one compare-and-set, so of two
-claimants (threads here, real processes below) exactly one wins; families move whole."""
+"""Order stacks on every document store backend (a real SQLite file, MongoDB through mongomock,
+MongoDB over TCP to jongodb): every state change is one compare-and-set, so of two claimants
+(real processes below) exactly one wins; families move whole."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from sysdata.repos.order_stacks import (
     HistoricOrders,
     InstrumentOrderStack,
 )
-from sysdata.stores.documents import SqliteDocumentStore
 from sysobjects.orders import (
     ROLL_PSEUDO_STRATEGY,
     BrokerOrderRecord,
@@ -30,11 +30,6 @@ from sysobjects.orders import (
 
 REPO = Path(__file__).resolve().parents[2]
 T = dt.datetime(2026, 3, 2, 14, 0)
-
-
-@pytest.fixture()
-def docs(tmp_path):
-    return SqliteDocumentStore(tmp_path / "sysprod.sqlite")
 
 
 def _order(trade=5, strategy="classic", instrument="SOFR", **kw):
@@ -148,19 +143,20 @@ def test_a_late_fill_after_archiving_is_booked_where_the_family_is(docs):
 
 _CLAIMER = """
 import sys
-from pathlib import Path
-from sysdata.stores.documents import SqliteDocumentStore
 from sysdata.repos.order_stacks import InstrumentOrderStack
-stack = InstrumentOrderStack(SqliteDocumentStore(Path(sys.argv[1])))
-won = [oid for oid in stack.ids() if stack.claim(oid, by=sys.argv[2])]
+from tests.sysdata.backends import open_store
+stack = InstrumentOrderStack(open_store((sys.argv[1], sys.argv[2])))
+won = [oid for oid in stack.ids() if stack.claim(oid, by=sys.argv[3])]
 print(",".join(map(str, won)))
 """
 
 
-def test_two_processes_claiming_the_same_orders_never_both_win(docs):
+def test_two_processes_claiming_the_same_orders_never_both_win(docs, doc_spec):
+    if doc_spec[0] == "mongomock":
+        pytest.skip("mongomock lives in one process")
     stack = InstrumentOrderStack(docs)
     ids = [stack.add(_order(i + 1), T) for i in range(60)]
-    procs = [subprocess.Popen([sys.executable, "-c", _CLAIMER, str(docs.path), name],
+    procs = [subprocess.Popen([sys.executable, "-c", _CLAIMER, *doc_spec, name],
                               stdout=subprocess.PIPE, text=True, cwd=REPO) for name in ("a", "b")]
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)

@@ -1,5 +1,7 @@
 """Positions move only with booked fills, in the fill's transaction, once per fill id: two real
-processes booking the same fills at once still count each fill once."""
+processes booking the same fills at once still count each fill once, and a process killed inside
+the fill's transaction leaves no trace. On every document store backend (SQLite, MongoDB through
+mongomock, MongoDB over TCP to jongodb)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ import pytest
 from sysdata.repos.contract_positions import ContractPositions
 from sysdata.repos.order_stacks import BrokerOrderStack, ContractOrderStack, InstrumentOrderStack
 from sysdata.repos.strategy_positions import StrategyPositions
-from sysdata.stores.documents import SqliteDocumentStore
 from sysobjects.orders import (
     ROLL_PSEUDO_STRATEGY,
     BrokerOrderRecord,
@@ -25,11 +26,6 @@ from sysobjects.orders import (
 
 REPO = Path(__file__).resolve().parents[2]
 T = dt.datetime(2026, 3, 2, 14, 0)
-
-
-@pytest.fixture()
-def docs(tmp_path):
-    return SqliteDocumentStore(tmp_path / "sysprod.sqlite")
 
 
 def _working(docs, strategy, legs, trade=None, roll=False):
@@ -91,11 +87,10 @@ def test_a_balance_trade_is_a_completed_family_with_its_position(docs):
 
 _BOOKER = """
 import sys, datetime as dt
-from pathlib import Path
-from sysdata.stores.documents import SqliteDocumentStore
 from sysdata.repos.order_stacks import BrokerOrderStack
 from sysobjects.orders import FillRecord
-brokers = BrokerOrderStack(SqliteDocumentStore(Path(sys.argv[1])))
+from tests.sysdata.backends import open_store
+brokers = BrokerOrderStack(open_store((sys.argv[1], sys.argv[2])))
 T = dt.datetime(2026, 3, 2, 14, 0)
 booked = 0
 for i in range(40):
@@ -105,10 +100,12 @@ print(booked)
 """
 
 
-def test_two_processes_booking_the_same_fills_count_each_once(docs):
+def test_two_processes_booking_the_same_fills_count_each_once(docs, doc_spec):
+    if doc_spec[0] == "mongomock":
+        pytest.skip("mongomock lives in one process")
     _working(docs, "classic", [("20260300", 40)])
     _working(docs, "other", [("20260300", -40)])
-    procs = [subprocess.Popen([sys.executable, "-c", _BOOKER, str(docs.path)], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", _BOOKER, *doc_spec], stdout=subprocess.PIPE,
                               text=True, cwd=REPO) for _ in range(2)]
     booked = [int(p.communicate(timeout=120)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
@@ -119,23 +116,24 @@ def test_two_processes_booking_the_same_fills_count_each_once(docs):
 
 _KILLED_MID_FILL = """
 import os, signal, sys, datetime as dt
-from pathlib import Path
 from sysdata.repos import order_stacks
-from sysdata.stores.documents import SqliteDocumentStore
 from sysobjects.orders import FillRecord
+from tests.sysdata.backends import open_store
 
 def die(*args, **kwargs):  # the contract position is written, the strategy position not yet
     os.kill(os.getpid(), signal.SIGKILL)
 
 order_stacks.StrategyPositions.change_in = staticmethod(die)
-brokers = order_stacks.BrokerOrderStack(SqliteDocumentStore(Path(sys.argv[1])))
+brokers = order_stacks.BrokerOrderStack(open_store((sys.argv[1], sys.argv[2])))
 brokers.apply_fill(1, FillRecord("k1", "20260300", 2, 96.0, dt.datetime(2026, 3, 2, 14)), dt.datetime(2026, 3, 2, 14))
 """
 
 
-def test_a_process_killed_inside_the_fill_transaction_leaves_no_trace_and_the_fill_books_once(docs):
+def test_a_process_killed_inside_the_fill_transaction_leaves_no_trace_and_the_fill_books_once(docs, doc_spec):
+    if doc_spec[0] == "mongomock":
+        pytest.skip("mongomock lives in one process")
     bid = _working(docs, "classic", [("20260300", 2)])
-    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_FILL, str(docs.path)], cwd=REPO)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_FILL, *doc_spec], cwd=REPO)
     assert killed.returncode == -9
     assert ContractPositions(docs).all() == {} and BrokerOrderStack(docs).get(bid).fills == ()
     brokers = BrokerOrderStack(docs)

@@ -12,52 +12,8 @@ import pyarrow as pa
 import pytest
 
 from syscore.exceptions import DataValidationError, MissingData
-from sysdata.stores.documents import SqliteDocumentStore
 from sysdata.stores.timeseries import ParquetTimeSeriesStore
-from tests.servers import fresh_db_name, jongodb_server
-
-DOC_BACKENDS = ["sqlite", "mongomock", "jongodb"]
-
-
-@pytest.fixture(scope="module")
-def jongodb_url():
-    with jongodb_server() as url:
-        yield url
-
-
-def open_store(spec: tuple[str, str]):
-    """A document store from a picklable spec (child processes open their own)."""
-    kind, where = spec
-    if kind == "sqlite":
-        return SqliteDocumentStore(where)
-    import pymongo
-
-    from sysdata.stores.mongo_documents import MongoDocumentStore
-
-    url, db = where.rsplit("#", 1)
-    return MongoDocumentStore(pymongo.MongoClient(url)[db], where=url)
-
-
-@pytest.fixture(params=DOC_BACKENDS)
-def doc_spec(request, tmp_path):
-    if request.param == "sqlite":
-        return ("sqlite", str(tmp_path / "db.sqlite"))
-    if request.param == "mongomock":
-        pytest.importorskip("mongomock", reason="mongomock not installed (sysprod[dev])")
-        return ("mongomock", "")
-    url = request.getfixturevalue("jongodb_url")
-    return ("jongodb", f"{url}#{fresh_db_name()}")
-
-
-@pytest.fixture
-def docs(doc_spec):
-    if doc_spec[0] == "mongomock":
-        import mongomock
-
-        from sysdata.stores.mongo_documents import MongoDocumentStore
-
-        return MongoDocumentStore(mongomock.MongoClient()[fresh_db_name()], where="mongomock")
-    return open_store(doc_spec)
+from tests.sysdata.backends import open_store
 
 
 def prices(start: str, values: list[float]) -> pd.DataFrame:

@@ -16,16 +16,10 @@ from syscore.exceptions import SysprodError
 from sysproduction.jobs.housekeeping.backups import backup_data, backup_mongo_data_as_dump
 from sysproduction.jobs.housekeeping.restore import restore_backup
 from sysproduction.wiring import make_blob
-from tests.servers import fresh_db_name, jongodb_server
+from tests.servers import fresh_db_name
 from tests.sysproduction.control.helpers import make_installation
 
 DAY1 = dt.datetime(2026, 11, 23, 21, 0)
-
-
-@pytest.fixture(scope="module")
-def jongodb_url():
-    with jongodb_server() as url:
-        yield url
 
 
 def mongo_installation(tmp_path: Path, url: str, **config):  # noqa: ANN003
