@@ -241,8 +241,16 @@ def _find_sql(collection: str, equals: dict[str, Any]) -> tuple[str, list[Any]]:
     for field, value in equals.items():
         if not field.isidentifier():
             raise DataValidationError(f"find: field name '{field}' is not an identifier")
-        sql += f" AND json_extract(body, '$.{field}') IS ?"
-        params.append(int(value) if isinstance(value, bool) else value)
+        # JSON kinds stay apart, as MongoDB keeps them: true is not 1, "1" is not 1
+        if isinstance(value, bool):
+            sql += f" AND json_type(body, '$.{field}') = ?"
+            params.append("true" if value else "false")
+        elif isinstance(value, int | float):
+            sql += f" AND json_extract(body, '$.{field}') IS ? AND json_type(body, '$.{field}') IN ('integer', 'real')"
+            params.append(value)
+        else:
+            sql += f" AND json_extract(body, '$.{field}') IS ?"
+            params.append(value)
     return sql + " ORDER BY key", params
 
 

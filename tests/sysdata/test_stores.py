@@ -190,3 +190,41 @@ def test_transaction_that_raises_writes_nothing_and_frees_the_store(docs):
     assert docs.get("fills", "f1") is None
     docs.put("positions", "A", {"qty": 2})  # usable afterwards (the write lock was released)
     assert docs.get("positions", "A") == {"qty": 2}
+
+
+def test_find_matches_json_types_the_same_on_every_backend(docs):
+    """A true flag matches only true (not 1), a number only a number (not true), a string only a
+    string, None a missing field or null: the same answer whichever store holds it, and inside a
+    transaction."""
+    stored = {
+        "a": {"open": True, "n": 1}, "b": {"open": 1, "n": 2}, "c": {"open": False, "n": True},
+        "d": {"open": None}, "e": {"n": "1"},
+    }
+    for key, doc in stored.items():
+        docs.put("orders", key, {**doc, "key": key})
+
+    def keys(**equals):
+        expected = sorted(k for k, d in stored.items() if all(_json_equal(d.get(f), v) for f, v in equals.items()))
+        found = sorted(d["key"] for d in docs.find("orders", **equals))
+        with docs.transaction() as tx:
+            in_tx = sorted(d["key"] for d in tx.find("orders", **equals))
+        assert found == in_tx == expected, (equals, found, in_tx, expected)
+        return found
+
+    assert keys(open=True) == ["a"]
+    assert keys(open=1) == ["b"]
+    assert keys(open=False) == ["c"]
+    assert keys(n=1) == ["a"]
+    assert keys(n=True) == ["c"]
+    assert keys(open=None) == ["d", "e"]
+    assert keys(n="1") == ["e"]
+
+
+def _json_equal(found, value) -> bool:  # noqa: ANN001 - JSON values
+    """JSON equality: null/missing, booleans, strings and numbers are different kinds."""
+    if value is None or found is None:
+        return found is None and value is None
+    for kind in (bool, str):
+        if isinstance(found, kind) or isinstance(value, kind):
+            return isinstance(found, kind) and isinstance(value, kind) and found == value
+    return found == value
