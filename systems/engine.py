@@ -231,26 +231,28 @@ def _estimated_combination(
         code: {r: scale_and_cap(f, _scalar(config, r, f, per_rule[code]), config.forecast_cap) for r, f in fc.items()}
         for code, fc in raw_forecasts.items()
     }
-    frames = {code: forecast_frame([capped[code][r] for r in config.rules_for(code)]) for code in capped}
+    rules_of = {code: config.rules_for(code) for code in capped}
     weights: dict[str, np.ndarray] = {}
     if config.estimation.forecast_weights:
         details = estimates.setdefault("details", {})
-        tables = estimate_forecast_weight_tables(config, fx, raws, capped, details)
+        tables, rules_of = estimate_forecast_weight_tables(config, fx, raws, capped, details)
         details["forecast_weight_tables"] = tables
+        for code, left_out in sorted(details["expensive_rules"].items()):
+            _log.warning("%s: %s left out of its forecast weights (SR cost above ceiling_cost_SR)",
+                         code, ", ".join(left_out))
+    frames = {code: forecast_frame([capped[code][r] for r in rules_of[code]]) for code in capped}
+    if config.estimation.forecast_weights:
         for code, (start, filled) in frames.items():
             weights[code] = smoothed_daily_weights(
                 tables[code][0], tables[code][1], filled, start, config.forecast_weight_span
             )
+        estimates["forecast_weights"] = {code: (frames[code][0], w, rules_of[code]) for code, w in weights.items()}
     else:
         for code, (_, filled) in frames.items():
-            raw_w = np.array([config.forecast_weights[code][r] for r in config.rules_for(code)])
+            raw_w = np.array([config.forecast_weights[code][r] for r in rules_of[code]])
             weights[code] = smoothed_weights(~np.isnan(filled), raw_w, config.forecast_weight_span)
-    if config.estimation.forecast_weights:
-        estimates["forecast_weights"] = {
-            code: (frames[code][0], w, config.rules_for(code)) for code, w in weights.items()
-        }
     if config.estimation.forecast_div_mult:
-        fdm = estimate_fdm(config, frames, weights)
+        fdm = estimate_fdm(config, frames, weights, rules_of)
         estimates["forecast_div_multiplier"] = {c: Daily(frames[c][0], v) for c, v in fdm.items()}
     else:
         fdm = {code: config.fdm[code] for code in frames}
@@ -291,7 +293,7 @@ def _estimated_portfolio(
     estimates.setdefault("details", {})["instrument_weights"] = found
     idle = [code for code, cost in zip(codes, found["cost_sr"], strict=True) if np.isnan(cost)]
     if idle:
-        estimates["never_trading"] = idle
+        estimates["details"]["never_trading"] = idle
         _log.warning(
             "%s: the subsystem never trades (its rounded position never changes at this capital), "
             "so the instrument-weight fit has no returns for it", ", ".join(idle)

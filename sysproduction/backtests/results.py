@@ -96,8 +96,14 @@ def summary_of(result: BacktestResult, seconds: float, config: BacktestConfig | 
         "flagged": dict(result.flagged),  # degenerate instruments left out, with the reason
         "seconds": round(seconds, 3),
     }
-    if result.estimates.get("never_trading"):  # no returns for the instrument-weight fit
-        summary["never_trading"] = list(result.estimates["never_trading"])
+    details = result.estimates.get("details", {})
+    if details.get("never_trading"):  # no returns for the instrument-weight fit
+        summary["never_trading"] = list(details["never_trading"])
+    if details.get("expensive_rules"):  # left out of an instrument's forecast weights (ceiling_cost_SR)
+        summary["expensive_rules"] = {
+            code: {rule: round(cost, 6) for rule, cost in rules.items()}
+            for code, rules in details["expensive_rules"].items()
+        }
     if config is not None:
         summary[PARAMETERS] = used_parameters(config, result.estimates)
     return summary

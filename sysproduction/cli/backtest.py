@@ -75,6 +75,9 @@ def run(
     )
     for code, reason in sorted(summary.get("flagged", {}).items()):
         click.echo(f"warning: {code} left out of weights and account: {reason}", err=True)
+    for code, rules in sorted(summary.get("expensive_rules", {}).items()):
+        costs = ", ".join(f"{rule} (SR cost {cost:.4f})" for rule, cost in rules.items())
+        click.echo(f"warning: {code}: left out of its forecast weights, above ceiling_cost_SR: {costs}", err=True)
     if summary.get("never_trading"):
         click.echo(
             f"warning: {', '.join(summary['never_trading'])}: the subsystem never trades (its rounded position "

@@ -44,9 +44,12 @@ def estimate_forecast_weight_tables(
     raws: dict[str, RawData],
     capped: dict[str, dict[str, Daily]],
     details: dict | None = None,
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per instrument: (row labels in microseconds, fit rows x its sorted rules). `details`, if
-    given, receives the intermediate values (cost per trade, turnovers, SR costs, returns)."""
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, list[str]]]:
+    """Per instrument: (row labels in microseconds, fit rows x its cheap rules), and those cheap
+    rules. A rule whose SR cost on an instrument exceeds `ceiling_cost_SR` is left out of that
+    instrument's weights, as pysystemtrade does; instruments are pooled with those that keep the
+    same rules. `details`, if given, receives the intermediate values (cost per trade, turnovers,
+    SR costs, the rules left out, returns)."""
     details = {} if details is None else details
     section = config.estimation.sections["forecast_weight_estimate"]
     target = config.capital * ((config.percentage_vol_target / 100.0) / 16.0)  # reference order
@@ -69,14 +72,53 @@ def estimate_forecast_weight_tables(
             gross[code][rule] = (forecast.start, g, (unit, elapsed, raw.instrument.pointsize, fx_rate))
             turnovers[code][rule] = turnover(forecast.values)
     details["cost_per_trade"], details["turnover"] = cpt, turnovers
+    sr_cost, cost_sr = _rule_costs(raws, capped, rules_of, gross, turnovers, cpt)
+    details["sr_cost"] = sr_cost
+    cheap = _cheap_rules(rules_of, sr_cost, float(section["ceiling_cost_SR"]))
+    details["expensive_rules"] = {
+        code: {rule: sr_cost[(code, rule)] for rule in rules_of[code] if rule not in cheap[code]}
+        for code in codes if len(cheap[code]) < len(rules_of[code])
+    }
     pools: dict[tuple[str, ...], list[str]] = {}
     for code in codes:
-        pools.setdefault(tuple(rules_of[code]), []).append(code)
+        pools.setdefault(tuple(cheap[code]), []).append(code)
     cost_multiplier = float(section["cost_multiplier"])
     tables = {}
     for rules, members in pools.items():
-        # SR cost of each (instrument, rule): turnover pooled across the group, weighted by length
-        cost_sr: dict[str, dict[str, float]] = {code: {} for code in members}
+        pool = members if section["pool_gross_returns"] else None
+        for code in members:
+            group = pool if pool is not None else [code]
+            adjusted = {}
+            for rule in rules:
+                mean_tau = np.nanmean([turnovers[c][rule] for c in group])
+                adjusted[rule] = cost_multiplier * cost_sr[(code, rule)] / turnovers[code][rule] * mean_tau
+            if pool is None or code == members[0]:  # what does not depend on the fitted instrument: once
+                prepared = PooledGross.prepare({c: gross[c] for c in group}, list(rules))
+            labels, returns = prepared.weekly_returns(adjusted)
+            details.setdefault("returns", {})[code] = (labels, returns)
+            # started on the workers; the next instrument's returns are computed meanwhile
+            tables[code] = fit_weights_later(labels, returns, fit_settings(section, len(group)))
+    return {code: fitted() for code, fitted in tables.items()}, cheap
+
+
+def _rule_costs(
+    raws: dict[str, RawData],
+    capped: dict[str, dict[str, Daily]],
+    rules_of: dict[str, list[str]],
+    gross: dict[str, dict[str, tuple]],
+    turnovers: dict[str, dict[str, float]],
+    cpt: dict[str, float],
+) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
+    """(SR cost, cost Sharpe ratio) of every (instrument, rule). The SR cost pools the rule's
+    turnover, weighted by length, over the instruments with the same rules (all of them, cheap or
+    not, as the reference does); the cost Sharpe ratio is the mean cost over the gross P&L's
+    standard deviation."""
+    pools: dict[tuple[str, ...], list[str]] = {}
+    for code in sorted(rules_of):
+        pools.setdefault(tuple(rules_of[code]), []).append(code)
+    sr_cost: dict[tuple[str, str], float] = {}
+    cost_sr: dict[tuple[str, str], float] = {}
+    for rules, members in pools.items():
         for rule in rules:
             pooled_tau = length_weighted_average(
                 [turnovers[c][rule] for c in members], [len(capped[c][rule]) for c in members]
@@ -88,28 +130,26 @@ def estimate_forecast_weight_tables(
                 costs = (((-c) * unit) * elapsed) * pointsize * fx_rate
                 g0 = np.where(g == 0.0, np.nan, g)
                 k0 = np.where(costs == 0.0, np.nan, costs)
-                cost_sr[code][rule] = 16.0 * nanmean(k0) / nanstd(g0, ddof=1)
-                details.setdefault("sr_cost", {})[(code, rule)] = c
-                if c > float(section["ceiling_cost_SR"]):
-                    raise SysprodError(
-                        f"forecast_weight_estimate.ceiling_cost_SR: rule {rule} on {code} costs SR "
-                        f"{c:.4f} > {section['ceiling_cost_SR']}; removing expensive rules is not supported "
-                        "yet: raise ceiling_cost_SR or leave the rule out of rule_variations"
-                    )
-        pool = members if section["pool_gross_returns"] else None
-        for code in members:
-            group = pool if pool is not None else [code]
-            adjusted = {}
-            for rule in rules:
-                mean_tau = np.nanmean([turnovers[c][rule] for c in group])
-                adjusted[rule] = cost_multiplier * cost_sr[code][rule] / turnovers[code][rule] * mean_tau
-            if pool is None or code == members[0]:  # what does not depend on the fitted instrument: once
-                prepared = PooledGross.prepare({c: gross[c] for c in group}, list(rules))
-            labels, returns = prepared.weekly_returns(adjusted)
-            details.setdefault("returns", {})[code] = (labels, returns)
-            # started on the workers; the next instrument's returns are computed meanwhile
-            tables[code] = fit_weights_later(labels, returns, fit_settings(section, len(group)))
-    return {code: fitted() for code, fitted in tables.items()}
+                cost_sr[(code, rule)] = 16.0 * nanmean(k0) / nanstd(g0, ddof=1)
+                sr_cost[(code, rule)] = c
+    return sr_cost, cost_sr
+
+
+def _cheap_rules(
+    rules_of: dict[str, list[str]], sr_cost: dict[tuple[str, str], float], ceiling: float
+) -> dict[str, list[str]]:
+    """Each instrument's rules whose SR cost is at most the ceiling (in its rule order); an
+    instrument with none is a one-line error, as in the reference."""
+    cheap = {code: [r for r in rules if sr_cost[(code, r)] <= ceiling] for code, rules in rules_of.items()}
+    for code, rules in sorted(cheap.items()):
+        if not rules:
+            cheapest = min(sr_cost[(code, r)] for r in rules_of[code])
+            raise SysprodError(
+                f"forecast_weight_estimate.ceiling_cost_SR: no rule is cheap enough for {code} (the cheapest "
+                f"costs SR {cheapest:.4f} > {ceiling}); raise ceiling_cost_SR, add cheaper rules to "
+                f"rule_variations, or leave {code} out"
+            )
+    return cheap
 
 
 def combine_estimated(
@@ -137,6 +177,7 @@ def estimate_fdm(
     config: BacktestConfig,
     frames: dict[str, tuple[int, np.ndarray]],
     weights: dict[str, np.ndarray],
+    rules_of: dict[str, list[str]],
 ) -> dict[str, np.ndarray]:
     """The smoothed FDM of each instrument on its forecast grid (spec 3): one pooled correlation
     history per group of instruments with the same rules."""
@@ -145,7 +186,7 @@ def estimate_fdm(
     codes = sorted(frames)
     groups: dict[tuple[str, ...], list[str]] = {}
     for code in codes:
-        key = tuple(config.rules_for(code)) if corr_section["pool_instruments"] else (code,)
+        key = tuple(rules_of[code]) if corr_section["pool_instruments"] else (code,)
         groups.setdefault(key, []).append(code)
     out = {}
     for members in groups.values():

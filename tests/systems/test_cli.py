@@ -241,3 +241,25 @@ def test_an_estimated_run_names_instruments_whose_subsystem_never_trades(tmp_pat
         "warning: AAA: the subsystem never trades (its rounded position never changes at this capital), "
         "so the instrument-weight fit has no returns for it"
     )
+
+
+def test_an_estimated_run_names_rules_left_out_above_the_cost_ceiling(tmp_path, synthetic_tree):
+    import yaml
+
+    from systems.config import provided_config_path
+
+    raw = yaml.safe_load(provided_config_path("futures_chapter15_estimated").read_text())
+    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
+    raw["forecast_weight_estimate"]["ceiling_cost_SR"] = 0.4  # BBB's rules cost 0.35 (carry) to 0.82
+    config = tmp_path / "est.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    done = sysprod("backtest", "run", config, "--csv-data", synthetic_tree, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert sorted(summary["expensive_rules"]) == ["BBB"]
+    assert sorted(summary["expensive_rules"]["BBB"]) == ["ewmac16_64", "ewmac32_128", "ewmac64_256"]
+    assert done.stderr.startswith("warning: BBB: left out of its forecast weights, above ceiling_cost_SR: ewmac16_64 (SR cost 0.8")
+    assert done.stderr.count("\n") == 1
+    fixed = tmp_path / "fixed.yaml"
+    assert sysprod("backtest", "export-fixed-config", tmp_path / "out", fixed).returncode == 0
+    assert yaml.safe_load(fixed.read_text())["forecast_weights"]["BBB"] == {"carry": 1.0}

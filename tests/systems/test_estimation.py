@@ -124,20 +124,6 @@ def test_equal_weight_method_runs_on_the_synthetic_tree(synthetic_tree):
     assert np.isfinite(result.net.sharpe)
 
 
-def test_a_rule_above_the_cost_ceiling_is_a_one_line_error(synthetic_tree):
-    from syscore.exceptions import SysprodError
-    from systems.data import load_csv_inputs
-    from tests.systems.synthetic import INSTRUMENTS
-
-    raw = _raw()
-    raw["forecast_weight_estimate"]["ceiling_cost_SR"] = 0.0001
-    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
-    config = parse_backtest_config(raw, "est.yaml")
-    inputs = load_csv_inputs(synthetic_tree, config.instruments, config.base_currency)
-    with pytest.raises(SysprodError, match=r"ceiling_cost_SR: rule carry on AAA costs SR 0\.\d+ > 0\.0001"):
-        run_backtest(config, inputs, TODAY)
-
-
 def test_weekly_sum_is_pandas_compensated_sum():
     """WEEKLY(sum) is pandas' resample sum, compensated: four 1e-16s after a 1.0 are not lost
     (a plain running sum gives exactly 1.0); the fits amplify such last-bit differences."""
@@ -309,3 +295,53 @@ def test_an_old_scipy_is_a_one_line_error(monkeypatch):
             scipy_kernels.slsqp_core()
     finally:
         scipy_kernels.slsqp_core.cache_clear()
+
+
+def _ceiling_run(tree, ceiling: float):  # noqa: ANN202 - (raw, config, inputs, result)
+    from systems.data import load_csv_inputs
+    from tests.systems.synthetic import INSTRUMENTS
+
+    raw = _raw()
+    raw["instrument_weights"] = {code: 1.0 for code in INSTRUMENTS}
+    raw["forecast_weight_estimate"]["ceiling_cost_SR"] = ceiling
+    config = parse_backtest_config(raw, "est.yaml")
+    inputs = load_csv_inputs(tree, config.instruments, config.base_currency)
+    return raw, config, inputs, run_backtest(config, inputs, TODAY)
+
+
+def test_rules_above_the_cost_ceiling_are_left_out_of_that_instruments_weights(synthetic_tree):
+    """SR costs on the synthetic tree: BBB's four rules cost 0.35-0.82, AAA's and CCC's at most
+    0.35. With a ceiling of 0.4 BBB keeps carry only (its weight 1, FDM 1), AAA and CCC keep all
+    four and are pooled together; the exported fixed config combines carry alone for BBB."""
+    raw, config, inputs, result = _ceiling_run(synthetic_tree, 0.4)
+    details = result.estimates["details"]
+    assert {code: sorted(rules) for code, rules in details["expensive_rules"].items()} == {
+        "BBB": ["ewmac16_64", "ewmac32_128", "ewmac64_256"]
+    }
+    assert all(cost > 0.4 for cost in details["expensive_rules"]["BBB"].values())
+    start, weights, rules = result.estimates["forecast_weights"]["BBB"]
+    assert rules == ["carry"] and weights.shape[1] == 1 and np.all(weights[~np.isnan(weights)] == 1.0)
+    assert result.estimates["forecast_weights"]["AAA"][2] == result.estimates["forecast_weights"]["CCC"][2]
+    assert len(result.estimates["forecast_weights"]["AAA"][2]) == 4
+    assert np.all(result.estimates["forecast_div_multiplier"]["BBB"].values == 1.0)
+    # AAA and CCC share a pool (their returns are stacked together), BBB is alone
+    returns = details["returns"]
+    assert returns["AAA"][1].shape == returns["CCC"][1].shape != returns["BBB"][1].shape
+    assert returns["BBB"][1].shape[1] == 1
+
+    fixed = fixed_config(raw, used_parameters(config, result.estimates))
+    assert fixed["forecast_weights"]["BBB"] == {"carry": 1.0}
+    fixed_config_parsed = parse_backtest_config(fixed, "fixed.yaml")
+    assert fixed_config_parsed.rules_for("BBB") == ["carry"]
+    fixed_run = run_backtest(fixed_config_parsed, inputs, TODAY)
+    # BBB's last combined forecast is its carry forecast alone, in the fixed run too
+    assert fixed_run.instruments["BBB"].combined_forecast[-1] == pytest.approx(
+        result.instruments["BBB"].combined_forecast[-1], rel=1e-12
+    )
+
+
+def test_an_instrument_without_a_cheap_rule_is_a_one_line_error(synthetic_tree):
+    from syscore.exceptions import SysprodError
+
+    with pytest.raises(SysprodError, match=r"no rule is cheap enough for BBB \(the cheapest costs SR 0\.35\d* > 0\.3\)"):
+        _ceiling_run(synthetic_tree, 0.3)
