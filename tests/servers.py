@@ -48,18 +48,12 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
 
 
 @contextmanager
-def jongodb_server() -> Iterator[str]:
-    """Start jongodb on a free loopback port; yields `mongodb://127.0.0.1:PORT/`."""
-    pytest.importorskip("pymongo", reason="pymongo not installed (sysprod[mongo])")
-    binary = jongodb_binary()
-    if binary is None:
-        pytest.skip(f"jongodb not installed at {JONGODB_DEFAULT} (set SYSPROD_JONGODB_BIN; .ci/run installs it)")
-    port = free_port()
-    proc = subprocess.Popen([str(binary), "--host=127.0.0.1", f"--port={port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _serving(args: list[str], port: int, name: str) -> Iterator[None]:
+    """Run a server process until the block ends, once it accepts connections on `port`."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(port, proc, "jongodb")
-        yield f"mongodb://127.0.0.1:{port}/"
+        _wait_port(port, proc, name)
+        yield
     finally:
         proc.terminate()
         try:
@@ -70,23 +64,25 @@ def jongodb_server() -> Iterator[str]:
 
 
 @contextmanager
+def jongodb_server() -> Iterator[str]:
+    """Start jongodb on a free loopback port; yields `mongodb://127.0.0.1:PORT/`."""
+    pytest.importorskip("pymongo", reason="pymongo not installed (sysprod[mongo])")
+    binary = jongodb_binary()
+    if binary is None:
+        pytest.skip(f"jongodb not installed at {JONGODB_DEFAULT} (set SYSPROD_JONGODB_BIN; .ci/run installs it)")
+    port = free_port()
+    with _serving([str(binary), "--host=127.0.0.1", f"--port={port}"], port, "jongodb"):
+        yield f"mongodb://127.0.0.1:{port}/"
+
+
+@contextmanager
 def moto_server() -> Iterator[str]:
     """Start moto's S3 server on a free loopback port; yields its endpoint URL."""
     pytest.importorskip("moto", reason="moto[server] not installed")
     pytest.importorskip("flask", reason="moto[server] not installed")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port, proc, "moto server")
+    with _serving([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, "moto server"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def fresh_db_name() -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from syscore.exceptions import ConfigError, DataValidationError, MissingData
 from syscore.fileio import file_lock
-from sysdata.stores.timeseries import _KEY_PART, merge_newer
+from sysdata.stores.timeseries import _KEY_PART, merge_through_update
 
 SeriesLock = Callable[[str], contextlib.AbstractContextManager[Any]]
 _LIBRARY_PREFIX = "sysprod_"
@@ -140,15 +140,7 @@ class ArcticTimeSeriesStore:
             return new
 
     def merge(self, kind: str, key: str, frame: pd.DataFrame) -> int:
-        added = 0
-
-        def append(old: pd.DataFrame | None) -> pd.DataFrame | None:
-            nonlocal added
-            merged, added = merge_newer(old, frame)
-            return merged if added else None
-
-        self.update(kind, key, append)
-        return added
+        return merge_through_update(self.update, kind, key, frame)
 
     def delete(self, kind: str, key: str) -> None:
         symbol = self._symbol(kind, key)

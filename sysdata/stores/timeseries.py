@@ -63,6 +63,25 @@ def merge_newer(old: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFra
     return merged, len(newer)
 
 
+def merge_through_update(
+    update: Callable[[str, str, Callable[[pd.DataFrame | None], pd.DataFrame | None]], pd.DataFrame | None],
+    kind: str,
+    key: str,
+    frame: pd.DataFrame,
+) -> int:
+    """A store's `merge` on top of its atomic `update`: `merge_newer` under the store's lock,
+    nothing written when no row is new. Returns the number of rows added."""
+    added = 0
+
+    def append(old: pd.DataFrame | None) -> pd.DataFrame | None:
+        nonlocal added
+        merged, added = merge_newer(old, frame)
+        return merged if added else None
+
+    update(kind, key, append)
+    return added
+
+
 _INDEX_META = b"sysprod_index"
 
 
@@ -191,15 +210,7 @@ class ParquetTimeSeriesStore(DeferrableSync):
             return new
 
     def merge(self, kind: str, key: str, frame: pd.DataFrame) -> int:
-        added = 0
-
-        def append(old: pd.DataFrame | None) -> pd.DataFrame | None:
-            nonlocal added
-            merged, added = merge_newer(old, frame)
-            return merged if added else None
-
-        self.update(kind, key, append)
-        return added
+        return merge_through_update(self.update, kind, key, frame)
 
     def delete(self, kind: str, key: str) -> None:
         with self.locked(kind, key) as path:
