@@ -7,6 +7,7 @@ from __future__ import annotations
 from sysdata.stores.documents import SqliteDocumentStore
 
 DOC_BACKENDS = ["sqlite", "mongomock", "jongodb"]
+SHARED_BACKENDS = ["sqlite", "jongodb"]  # several processes can open these (mongomock lives in one)
 
 
 def open_store(spec: tuple[str, str]):  # noqa: ANN201 - a DocumentStore

@@ -27,6 +27,7 @@ from sysobjects.orders import (
     InstrumentOrder,
     OrderState,
 )
+from tests.sysdata.backends import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 T = dt.datetime(2026, 3, 2, 14, 0)
@@ -151,10 +152,9 @@ print(",".join(map(str, won)))
 """
 
 
-def test_two_processes_claiming_the_same_orders_never_both_win(docs, doc_spec):
-    if doc_spec[0] == "mongomock":
-        pytest.skip("mongomock lives in one process")
-    stack = InstrumentOrderStack(docs)
+def test_two_processes_claiming_the_same_orders_never_both_win(shared_doc_spec):
+    doc_spec = shared_doc_spec
+    stack = InstrumentOrderStack(open_store(doc_spec))
     ids = [stack.add(_order(i + 1), T) for i in range(60)]
     procs = [subprocess.Popen([sys.executable, "-c", _CLAIMER, *doc_spec, name],
                               stdout=subprocess.PIPE, text=True, cwd=REPO) for name in ("a", "b")]

@@ -23,6 +23,7 @@ from sysobjects.orders import (
     FillRecord,
     InstrumentOrder,
 )
+from tests.sysdata.backends import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 T = dt.datetime(2026, 3, 2, 14, 0)
@@ -100,9 +101,8 @@ print(booked)
 """
 
 
-def test_two_processes_booking_the_same_fills_count_each_once(docs, doc_spec):
-    if doc_spec[0] == "mongomock":
-        pytest.skip("mongomock lives in one process")
+def test_two_processes_booking_the_same_fills_count_each_once(shared_doc_spec):
+    doc_spec, docs = shared_doc_spec, open_store(shared_doc_spec)
     _working(docs, "classic", [("20260300", 40)])
     _working(docs, "other", [("20260300", -40)])
     procs = [subprocess.Popen([sys.executable, "-c", _BOOKER, *doc_spec], stdout=subprocess.PIPE,
@@ -129,9 +129,8 @@ brokers.apply_fill(1, FillRecord("k1", "20260300", 2, 96.0, dt.datetime(2026, 3,
 """
 
 
-def test_a_process_killed_inside_the_fill_transaction_leaves_no_trace_and_the_fill_books_once(docs, doc_spec):
-    if doc_spec[0] == "mongomock":
-        pytest.skip("mongomock lives in one process")
+def test_a_process_killed_inside_the_fill_transaction_leaves_no_trace_and_the_fill_books_once(shared_doc_spec):
+    doc_spec, docs = shared_doc_spec, open_store(shared_doc_spec)
     bid = _working(docs, "classic", [("20260300", 2)])
     killed = subprocess.run([sys.executable, "-c", _KILLED_MID_FILL, *doc_spec], cwd=REPO)
     assert killed.returncode == -9

@@ -142,9 +142,8 @@ def _cas_increments(spec: tuple[str, str], count: int) -> None:
             done += 1
 
 
-def test_two_processes_compare_and_set_increments_end_at_exactly_the_sum(doc_spec):
-    if doc_spec[0] == "mongomock":
-        pytest.skip("mongomock lives in one process")
+def test_two_processes_compare_and_set_increments_end_at_exactly_the_sum(shared_doc_spec):
+    doc_spec = shared_doc_spec
     each = 1000 if doc_spec[0] == "sqlite" else 100  # every Mongo write is several round trips
     open_store(doc_spec)
     ctx = multiprocessing.get_context("spawn")
