@@ -218,10 +218,11 @@ class ProcessRunner:
                 for record in records:
                     if record.available and record.config.run_on_completion_only and outcome != control_state.GAVE_UP:
                         self._run_method(record)
-                if outcome == control_state.COMPLETED and any(r.failures for r in records):
-                    outcome = control_state.COMPLETED_WITH_FAILURES
-                    failed = ", ".join(r.config.name for r in records if r.failures)
+                failed = ", ".join(r.config.name for r in records if r.failures)
+                if failed:  # whatever ended the run (a STOP too), its headline names the failures
                     reason = f"{reason}; failed: {failed}"
+                    if outcome == control_state.COMPLETED:
+                        outcome = control_state.COMPLETED_WITH_FAILURES
                 log.info("%s finished: %s (%s)", self.name, outcome, reason)
         except (KeyboardInterrupt, SystemExit):
             outcome, reason = control_state.TERMINATED, "terminated by a signal"

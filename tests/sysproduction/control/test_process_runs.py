@@ -309,3 +309,24 @@ def test_a_previous_process_whose_jobs_come_later_is_not_waited_for(tmp_path, mo
     assert waits.returncode == 0
     assert "waits for run_systems, which has not completed today" in waits.stdout
     assert [name for name, _, _ in read_calls(root)] == ["job_a"]
+
+
+def test_a_run_stopped_after_a_failure_says_so_and_exits_1(tmp_path):
+    root = make_installation(tmp_path / "inst", {
+        "run_loop": {"methods": {
+            "failing": job("failing"),
+            "slow_loop": job("slow_loop", frequency=0, max_executions=-1),
+        }},
+    }, now=at(10))
+    first = start_background(root, "run_loop")
+    try:
+        wait_for(lambda: any(n == "slow_loop" for n, _, _ in read_calls(root)), what="first loop")
+        assert sysprod(root, "control", "set", "loop", "STOP").returncode == 0
+        stdout, stderr = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 1, stdout + stderr  # cron sees the failure
+    assert "run_loop: stopped (control status set to STOP; failed: failing)" in stdout
+    assert blob(root).process_control.get("run_loop").last_outcome == "stopped"
